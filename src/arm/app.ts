@@ -1,0 +1,203 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { KeylessError, isKeylessError } from '../core/errors.js';
+import type { Caller } from '../core/caller.js';
+import type { ArmDeps, ArmRequest, ArmResponse, ProviderHandler } from './context.js';
+import { armError, invalidRequestContent, methodNotAllowed, missingApiVersion, serializeArmError, invalidResourceType } from './errors.js';
+import { parseArmPath, type ArmRoute } from './route.js';
+import { handleCoreRoute } from './providers/resources.js';
+import { authorizationFailed, linkedAuthorizationFailed } from './authorization-errors.js';
+import type { StoredResource } from '../resources/index.js';
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+/**
+ * Azure Resource Manager. Every request runs the same pipeline, top to bottom in `handle`:
+ * route → authenticate (bearer) → authorize (action at scope) → provider handler → serialize.
+ */
+export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): FastifyInstance {
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: MAX_BODY, routerOptions: { caseSensitive: false }, return503OnClosing: false });
+  const byType = new Map<string, ProviderHandler>(deps.providers.map((p) => [p.type.toLowerCase(), p]));
+
+  app.removeAllContentTypeParsers();
+  // ARM reads JSON whatever the content type says (az sends application/json; some tools send none).
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (e) {
+      done(invalidRequestContent((e as Error).message), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => sendError(reply, req, toKeyless(err)));
+  app.setNotFoundHandler((req, reply) => sendError(reply, req, noRoute(req.method, req.url)));
+
+  app.all('/*', async (req, reply) => {
+    const res = await handle(req);
+    if (req.method !== 'GET' && req.method !== 'HEAD' && res.status < 300) await deps.afterMutation?.();
+    reply.status(res.status);
+    for (const [k, v] of Object.entries(res.headers ?? {})) reply.header(k, v);
+    setIds(req, reply);
+    if (res.body === undefined) return reply.send();
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(res.body));
+  });
+
+  async function handle(req: FastifyRequest): Promise<ArmResponse> {
+    const url = new URL(req.url, 'https://arm.invalid');
+    const route = parseArmPath(url.pathname, req.method);
+    if (!route) throw noRoute(req.method, url.pathname);
+    const query = Object.fromEntries([...url.searchParams].map(([k, v]) => [k.toLowerCase(), v]));
+    if (route.kind === 'metadataEndpoints') return handleCoreRoute(route, req.method, undefined, query, deps);
+
+    const caller = await authenticate(req);
+    const apiVersion = query['api-version'];
+    if (!apiVersion) throw missingApiVersion();
+
+    if (route.kind !== 'resource') return handleCoreRoute(route, req.method, caller, query, deps, req.body);
+
+    const handler = byType.get(route.type.toLowerCase());
+    if (!handler) throw invalidResourceType(route.type);
+    const armReq = buildRequest(route, req, query, apiVersion, caller, handler);
+    const method = req.method.toUpperCase();
+
+    if (!route.name) {
+      if (method !== 'GET' || !handler.list) throw methodNotAllowed(method, url.pathname);
+      const items = await handler.list(armReq);
+      return { status: 200, body: { value: visible(items, caller, handler, armReq) } };
+    }
+    const action = handler.actionFor?.(method, route) ?? defaultAction(handler.type, method, route.action);
+    armReq.authorize(action, handler.authorizationScope?.(route) ?? route.id);
+    if (route.action) {
+      const fn = handler.actions?.[route.action.toLowerCase()];
+      if (!fn) throw methodNotAllowed(method, url.pathname);
+      return fn(armReq);
+    }
+    const fn = { GET: handler.get, HEAD: handler.get, PUT: handler.put, PATCH: handler.patch, DELETE: handler.delete }[method];
+    if (!fn) throw methodNotAllowed(method, url.pathname);
+    const res = await fn.call(handler, armReq);
+    return method === 'HEAD' ? { status: res.status === 200 ? 204 : res.status } : res;
+  }
+
+  async function authenticate(req: FastifyRequest): Promise<Caller> {
+    const header = req.headers.authorization;
+    if (!header) {
+      throw new KeylessError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", {
+        headers: {
+          'WWW-Authenticate': `Bearer authorization_uri="${deps.endpoints.login}/${deps.tenantId}", error="invalid_token", error_description="The authentication failed because of missing 'Authorization' header."`,
+        },
+      });
+    }
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) {
+      throw new KeylessError(401, 'InvalidAuthenticationToken', 'The access token is invalid.', {
+        detail: 'Authorization header is not a Bearer token',
+        headers: { 'WWW-Authenticate': `Bearer authorization_uri="${deps.endpoints.login}/${deps.tenantId}", error="invalid_token", error_description="The access token is invalid."` },
+      });
+    }
+    return deps.bearer.verify(m[1]!);
+  }
+
+  function buildRequest(
+    route: ArmRoute & { kind: 'resource' },
+    req: FastifyRequest,
+    query: Record<string, string>,
+    apiVersion: string,
+    caller: Caller,
+    _handler: ProviderHandler,
+  ): ArmRequest {
+    return {
+      method: req.method.toUpperCase(),
+      route,
+      body: req.body,
+      query,
+      apiVersion,
+      caller,
+      deps,
+      authorize(action, scope) {
+        const r = deps.access.check({ principalId: caller.objectId, action, isDataAction: false, scope });
+        if (!r.allowed) throw authorizationFailed(caller, action, scope, r);
+      },
+      authorizeLinked(primaryAction, primaryScope, linkedAction, linkedScopes) {
+        const failed = linkedScopes.filter(
+          (s) => !deps.access.check({ principalId: caller.objectId, action: linkedAction, isDataAction: false, scope: s }).allowed,
+        );
+        if (failed.length > 0) throw linkedAuthorizationFailed(caller, primaryAction, primaryScope, linkedAction, failed);
+      },
+    };
+  }
+
+  /** ARM lists only what the caller may read; a list is never a 403 on its own. */
+  function visible(items: unknown[], caller: Caller, handler: ProviderHandler, req: ArmRequest): unknown[] {
+    const readAction = `${handler.type}/read`;
+    const out: unknown[] = [];
+    for (const item of items) {
+      const stored = isStored(item) ? item : undefined;
+      const id = stored ? stored.id : (item as { id?: string }).id;
+      if (!id) continue;
+      if (!deps.access.check({ principalId: caller.objectId, action: readAction, isDataAction: false, scope: id }).allowed) continue;
+      out.push(stored && handler.render ? handler.render(stored, req) : stored ? stored.body : item);
+    }
+    return out;
+  }
+
+  function sendError(reply: FastifyReply, req: FastifyRequest, e: KeylessError): FastifyReply {
+    if (e.status >= 500) deps.log.error({ surface: 'arm', method: req.method, path: req.url.split('?')[0], code: e.code, detail: e.detail }, 'internal error');
+    else deps.log.debug({ surface: 'arm', method: req.method, path: req.url.split('?')[0], code: e.code, detail: e.detail }, 'request refused');
+    for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
+    setIds(req, reply);
+    if (e.extra['explanation'] !== undefined) reply.header('x-keyless-authz', String(e.extra['summary'] ?? ''));
+    reply.status(e.status).type('application/json; charset=utf-8');
+    return reply.send(JSON.stringify(serializeArmError(e)));
+  }
+
+  return app;
+}
+
+const isStored = (x: unknown): x is StoredResource =>
+  typeof x === 'object' && x !== null && 'typeKey' in x && 'body' in x && 'internal' in x;
+
+export function defaultAction(type: string, method: string, action: string | undefined): string {
+  if (action) return `${type}/${action}/action`;
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return `${type}/read`;
+    case 'DELETE':
+      return `${type}/delete`;
+    default:
+      return `${type}/write`;
+  }
+}
+
+function setIds(req: FastifyRequest, reply: FastifyReply): void {
+  const requestId = randomUUID();
+  const correlation = header(req, 'x-ms-correlation-request-id') ?? header(req, 'x-ms-client-request-id') ?? requestId;
+  reply.header('x-ms-request-id', requestId);
+  reply.header('x-ms-correlation-request-id', correlation);
+  reply.header('x-ms-routing-request-id', `KEYLESS:${requestId}`);
+  const clientRequestId = header(req, 'x-ms-client-request-id');
+  if (clientRequestId) reply.header('x-ms-client-request-id', clientRequestId);
+}
+
+const header = (req: FastifyRequest, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+function noRoute(method: string, path: string): KeylessError {
+  return armError(404, 'InvalidResourceType', `The resource type could not be found for '${method} ${path.split('?')[0]}'.`);
+}
+
+function toKeyless(err: unknown): KeylessError {
+  if (isKeylessError(err)) return err;
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return armError(413, 'RequestEntityTooLarge', `The request content size exceeds the maximum allowed size of ${MAX_BODY} bytes.`);
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.code?.startsWith('FST_ERR_CTP')) return invalidRequestContent(e.message ?? 'bad body');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return armError(e.statusCode, 'BadRequest', e.message ?? 'Bad request');
+  return new KeylessError(500, 'InternalServerError', 'The server encountered an internal error. Please retry the request.', {
+    detail: e.message ?? String(err),
+    cause: err,
+  });
+}

@@ -1,0 +1,76 @@
+import type { AccessControl } from '../core/access.js';
+import type { Caller } from '../core/caller.js';
+import type { Clock } from '../core/clock.js';
+import type { Directory } from '../directory/index.js';
+import type { ResourceService, StoredResource } from '../resources/index.js';
+import type { Store } from '../store/index.js';
+import type { Logger } from 'pino';
+import type { ArmRoute } from './route.js';
+
+export interface BearerVerifier {
+  verify(token: string): Promise<Caller>;
+}
+
+export interface ArmEndpoints {
+  resourceManager: string;
+  login: string;
+  /** Audiences ARM accepts; the first is what `/metadata/endpoints` advertises. */
+  audiences: string[];
+  keyVaultDnsSuffix: string;
+  storageSuffix: string;
+  portal: string;
+}
+
+export interface ArmDeps {
+  tenantId: string;
+  log: Logger;
+  clock: Clock;
+  store: Store;
+  directory: Directory;
+  resources: ResourceService;
+  access: AccessControl;
+  bearer: BearerVerifier;
+  endpoints: ArmEndpoints;
+  providers: ProviderHandler[];
+  /** Runs after every successful mutation, before the response: e.g. binding a new VM's IMDS listener. */
+  afterMutation?(): Promise<void>;
+}
+
+export interface ArmRequest {
+  method: string;
+  route: ArmRoute & { kind: 'resource' };
+  body: unknown;
+  query: Record<string, string>;
+  apiVersion: string;
+  caller: Caller;
+  deps: ArmDeps;
+  /** Throws AuthorizationFailed unless the caller may perform `action` at `scope`. */
+  authorize(action: string, scope: string): void;
+  /** Checks a linked scope (e.g. assigning an identity); throws LinkedAuthorizationFailed. */
+  authorizeLinked(primaryAction: string, primaryScope: string, linkedAction: string, linkedScopes: string[]): void;
+}
+
+export interface ArmResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** One resource type's handlers. Authorization for the primary action has already passed when they run. */
+export interface ProviderHandler {
+  /** e.g. Microsoft.Compute/virtualMachines */
+  type: string;
+  get?(req: ArmRequest): Promise<ArmResponse>;
+  put?(req: ArmRequest): Promise<ArmResponse>;
+  patch?(req: ArmRequest): Promise<ArmResponse>;
+  delete?(req: ArmRequest): Promise<ArmResponse>;
+  /** Items of a collection at the route's scope; the pipeline filters them by read permission. */
+  list?(req: ArmRequest): Promise<StoredResource[] | unknown[]>;
+  render?(r: StoredResource, req: ArmRequest): unknown;
+  /** POST actions by lower-cased name, e.g. listkeys. */
+  actions?: Record<string, (req: ArmRequest) => Promise<ArmResponse>>;
+  /** Overrides the default `{type}/read|write|delete|{action}/action` mapping. */
+  actionFor?(method: string, route: ArmRequest['route']): string;
+  /** Extension resources (role assignments) are authorized at their scope, not at their own id. */
+  authorizationScope?(route: ArmRequest['route']): string;
+}

@@ -1,0 +1,46 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export type Surface = 'arm' | 'login' | 'keyvault' | 'blob' | 'portal' | 'ops';
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+const LOGIN_FIRST = new Set(['adfs', 'common', 'organizations', 'consumers']);
+const ARM_FIRST = new Set(['subscriptions', 'providers', 'metadata', 'tenants']);
+const OPS_FIRST = new Set(['health', 'metrics', 'keyless']);
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * One HTTPS listener serves every surface. Named hosts route by name (`<vault>.vault.<suffix>`,
+ * `management.<suffix>` …); plain hosts (localhost, 127.0.0.1) route by the first path segment.
+ */
+export function createDispatcher(opts: { dnsSuffix: string; handlers: Partial<Record<Surface, Handler>> }): Handler {
+  const suffix = '.' + opts.dnsSuffix.toLowerCase();
+  return (req, res) => {
+    const surface = pick(req);
+    const h = surface ? opts.handlers[surface] : undefined;
+    if (!h) {
+      const body = JSON.stringify({ error: { code: 'NotFound', message: `Nothing is served at ${req.headers.host ?? ''}${(req.url ?? '').split('?')[0]}` } });
+      res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    h(req, res);
+  };
+
+  function pick(req: IncomingMessage): Surface | undefined {
+    const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+    if (host.endsWith(suffix)) {
+      const label = host.slice(0, -suffix.length);
+      if (label.endsWith('.vault')) return 'keyvault';
+      if (label.endsWith('.blob')) return 'blob';
+      if (label === 'management') return 'arm';
+      if (label === 'login') return 'login';
+      if (label === 'portal') return 'portal';
+    }
+    const first = (req.url ?? '/').replace(/^\/+/, '').split(/[/?]/)[0]!.toLowerCase();
+    if (ARM_FIRST.has(first)) return 'arm';
+    if (LOGIN_FIRST.has(first) || GUID.test(first) || first === opts.dnsSuffix.toLowerCase()) return 'login';
+    if (OPS_FIRST.has(first)) return 'ops';
+    if (first === 'portal' || first === '') return 'portal';
+    return 'blob';
+  }
+}

@@ -1,0 +1,240 @@
+import type { Clock } from '../core/clock.js';
+import { KeylessError } from '../core/errors.js';
+import type { Directory, Principal } from '../directory/index.js';
+import type { ResourceService } from '../resources/index.js';
+import type { Store } from '../store/index.js';
+import { AudienceCatalog, normalizeAudience } from './audiences.js';
+import { aadsts, identityNotFound, multipleUserAssigned, resourceNotFoundInTenant } from './errors.js';
+
+/** The token-minting port; implemented by tokens/TokenIssuer. */
+export interface Issuer {
+  issue(req: {
+    tenantId: string;
+    audience: string;
+    subjectOid: string;
+    appId: string;
+    kind: 'managedIdentity' | 'application';
+    version: 1 | 2;
+    clientAuth?: 'secret' | 'certificate' | 'federated';
+    xmsMirid?: string;
+    lifetimeSec: number;
+    extraClaims?: Record<string, unknown>;
+  }): { token: string; iat: number; nbf: number; exp: number };
+}
+
+export interface IssuedAccessToken {
+  accessToken: string;
+  /** epoch seconds */
+  expiresOn: number;
+  notBefore: number;
+  /** seconds remaining at the time of the response */
+  expiresIn: number;
+  resource: string;
+  principal: Principal;
+}
+
+export interface IdentitySelector {
+  clientId?: string | undefined;
+  objectId?: string | undefined;
+  resourceId?: string | undefined;
+}
+
+export interface SignInEvent {
+  at: number;
+  kind: 'managedIdentity' | 'clientCredentials';
+  endpoint: string;
+  principalId: string | undefined;
+  appId: string | undefined;
+  resource: string | undefined;
+  hostResourceId: string | undefined;
+  success: boolean;
+  failure?: string;
+  cached?: boolean;
+}
+
+interface HostIdentities {
+  system: Principal | undefined;
+  user: { resourceKey: string; principal: Principal }[];
+}
+
+/**
+ * Decides who gets which token. Managed-identity tokens are cached per (identity, audience) as IMDS does,
+ * and the cache forgets an identity the moment the store reports it changed — a deleted identity never gets
+ * a token again, even from cache.
+ */
+export class SignInService {
+  private readonly hostCache = new Map<string, HostIdentities | null>();
+  private readonly tokenCache = new Map<string, { token: string; iat: number; nbf: number; exp: number }>();
+  private readonly listeners: ((e: SignInEvent) => void)[] = [];
+  /** Bumped on every change so a lookup that raced with a write never caches what it read before it. */
+  private generation = 0;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      directory: Directory;
+      resources: ResourceService;
+      issuer: Issuer;
+      clock: Clock;
+      tenantId: string;
+      audiences: AudienceCatalog;
+      managedIdentityLifetimeSec: number;
+      appTokenLifetimeSec: number;
+    },
+  ) {
+    deps.store.onChange((c) => {
+      if (c.topic === 'resource' || c.topic === 'principal') {
+        this.generation++;
+        this.hostCache.clear();
+      }
+      if (c.topic === 'principal') {
+        for (const k of this.tokenCache.keys()) if (k.startsWith(c.key + '|')) this.tokenCache.delete(k);
+      }
+    });
+  }
+
+  onSignIn(listener: (e: SignInEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(e: SignInEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  /** A token for one of the identities on `hostKey` (a VM, a web app…). */
+  async managedIdentityToken(input: { hostKey: string; selector: IdentitySelector; resource: string; endpoint: string }): Promise<IssuedAccessToken> {
+    const base = { at: this.deps.clock.now(), kind: 'managedIdentity' as const, endpoint: input.endpoint, resource: input.resource, hostResourceId: input.hostKey };
+    let principal: Principal | undefined;
+    try {
+      // A write that lands while we look up the identity may have deleted it: look again until stable.
+      let gen: number;
+      do {
+        gen = this.generation;
+        principal = await this.selectIdentity(input.hostKey, input.selector);
+      } while (gen !== this.generation);
+      this.checkResource(input.resource);
+      const { token, cached } = this.cachedOrIssue(principal, input.resource);
+      this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: true, cached });
+      return this.response(token, input.resource, principal);
+    } catch (e) {
+      this.emit({ ...base, principalId: principal?.objectId, appId: principal?.appId, success: false, failure: failureText(e) });
+      throw e;
+    }
+  }
+
+  /** client_credentials for an application whose client secret (or assertion) was already verified. */
+  appToken(principal: Principal, resource: string, endpoint: string, clientAuth: 'secret' | 'certificate' | 'federated'): IssuedAccessToken {
+    const base = { at: this.deps.clock.now(), kind: 'clientCredentials' as const, endpoint, resource, hostResourceId: undefined };
+    try {
+      this.checkResource(resource);
+      const t = this.deps.issuer.issue({
+        tenantId: principal.tenantId,
+        audience: resource,
+        subjectOid: principal.objectId,
+        appId: principal.appId,
+        kind: principal.kind === 'Application' ? 'application' : 'managedIdentity',
+        version: 1,
+        lifetimeSec: this.deps.appTokenLifetimeSec,
+        ...(principal.kind === 'UserAssigned' && principal.resourceId ? { xmsMirid: principal.resourceId } : {}),
+        clientAuth,
+      });
+      this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: true });
+      return this.response(t, resource, principal);
+    } catch (e) {
+      this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: false, failure: failureText(e) });
+      throw e;
+    }
+  }
+
+  /** Records a failed client authentication (bad secret, unknown app) in the sign-in log. */
+  recordFailure(endpoint: string, appId: string | undefined, resource: string | undefined, e: unknown): void {
+    this.emit({ at: this.deps.clock.now(), kind: 'clientCredentials', endpoint, principalId: undefined, appId, resource, hostResourceId: undefined, success: false, failure: failureText(e) });
+  }
+
+  private checkResource(resource: string): void {
+    if (!resource || !this.deps.audiences.isKnown(resource, () => false)) throw resourceNotFoundInTenant(resource, this.deps.tenantId);
+  }
+
+  private cachedOrIssue(p: Principal, resource: string): { token: { token: string; iat: number; nbf: number; exp: number }; cached: boolean } {
+    const key = `${p.objectId}|${normalizeAudience(resource)}|${resource}`;
+    const now = Math.floor(this.deps.clock.now() / 1000);
+    const hit = this.tokenCache.get(key);
+    // Hand out the cached token while more than half its life remains; clients refresh at half-life.
+    if (hit && hit.exp - now > (hit.exp - hit.iat) / 2) return { token: hit, cached: true };
+    const t = this.deps.issuer.issue({
+      tenantId: p.tenantId,
+      audience: resource,
+      subjectOid: p.objectId,
+      appId: p.appId,
+      kind: 'managedIdentity',
+      version: 1,
+      lifetimeSec: this.deps.managedIdentityLifetimeSec,
+      ...(p.resourceId ? { xmsMirid: p.resourceId } : {}),
+    });
+    if (this.tokenCache.size > 100_000) this.tokenCache.clear();
+    this.tokenCache.set(key, t);
+    return { token: t, cached: false };
+  }
+
+  private response(t: { token: string; nbf: number; exp: number }, resource: string, principal: Principal): IssuedAccessToken {
+    const now = Math.floor(this.deps.clock.now() / 1000);
+    return { accessToken: t.token, expiresOn: t.exp, notBefore: t.nbf, expiresIn: Math.max(0, t.exp - now), resource, principal };
+  }
+
+  /** IMDS's selection rule: the named identity; else system-assigned; else the only user-assigned one. */
+  async selectIdentity(hostKey: string, sel: IdentitySelector): Promise<Principal> {
+    const host = await this.hostIdentities(hostKey);
+    if (!host) throw identityNotFound(`host ${hostKey} not found`);
+    const all = [...(host.system ? [host.system] : []), ...host.user.map((u) => u.principal)];
+    const given = [sel.clientId, sel.objectId, sel.resourceId].filter((x) => x !== undefined && x !== '');
+    if (given.length > 1) {
+      throw new KeylessError(400, 'invalid_request', 'Only one of client_id, object_id or msi_res_id may be specified.');
+    }
+    if (sel.clientId) return this.pick(all, (p) => p.appId === sel.clientId!.toLowerCase(), `client_id ${sel.clientId}`);
+    if (sel.objectId) return this.pick(all, (p) => p.objectId === sel.objectId!.toLowerCase(), `object_id ${sel.objectId}`);
+    if (sel.resourceId) {
+      const key = sel.resourceId.toLowerCase();
+      const u = host.user.find((x) => x.resourceKey === key);
+      if (!u) throw identityNotFound(`msi_res_id ${sel.resourceId} is not attached to ${hostKey}`);
+      return u.principal;
+    }
+    if (host.system) return host.system;
+    if (host.user.length === 1) return host.user[0]!.principal;
+    if (host.user.length > 1) throw multipleUserAssigned();
+    throw identityNotFound(`no identity on ${hostKey}`);
+  }
+
+  private pick(all: Principal[], match: (p: Principal) => boolean, what: string): Principal {
+    const p = all.find(match);
+    if (!p) throw identityNotFound(`${what} is not assigned to this resource`);
+    return p;
+  }
+
+  private async hostIdentities(hostKey: string): Promise<HostIdentities | null> {
+    const cached = this.hostCache.get(hostKey);
+    if (cached !== undefined) return cached;
+    const gen = this.generation;
+    const r = await this.deps.resources.get(hostKey);
+    let result: HostIdentities | null = null;
+    if (r) {
+      const system = r.internal.systemPrincipalId ? await this.deps.directory.get(r.internal.systemPrincipalId) : undefined;
+      const user: HostIdentities['user'] = [];
+      for (const key of Object.keys(r.internal.userAssigned ?? {})) {
+        const uai = await this.deps.resources.get(key);
+        const pid = uai?.body.properties?.['principalId'];
+        const p = typeof pid === 'string' ? await this.deps.directory.get(pid) : undefined;
+        if (p) user.push({ resourceKey: key, principal: p });
+      }
+      result = { system, user };
+    }
+    if (gen === this.generation) this.hostCache.set(hostKey, result);
+    return result;
+  }
+}
+
+function failureText(e: unknown): string {
+  if (e instanceof KeylessError) return `${e.code}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`;
+  return String(e);
+}
+
+export { aadsts };

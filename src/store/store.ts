@@ -1,0 +1,111 @@
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type Transaction } from 'kysely';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import type { Database } from './schema.js';
+import * as m001 from './migrations/001-initial.js';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+
+export interface StoreOptions {
+  /** `postgres://…` selects PostgreSQL; otherwise SQLite in `dataDir` (or in memory with `memory`). */
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+  memory?: boolean | undefined;
+}
+
+/** A committed change, published so in-memory indexes and caches (here or on other replicas) can refresh. */
+export interface Change {
+  topic: 'principal' | 'resource' | 'roleAssignment' | 'roleDefinition' | 'denyAssignment' | 'signingKey' | 'credential';
+  key: string;
+}
+
+const migrations: Record<string, Migration> = { '001-initial': m001 };
+
+export class Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly location: string;
+  private readonly emitter = new EventEmitter();
+
+  private constructor(readonly db: Db, dialect: 'sqlite' | 'postgres', location: string) {
+    this.dialect = dialect;
+    this.location = location;
+    this.emitter.setMaxListeners(100);
+  }
+
+  static async open(opts: StoreOptions): Promise<Store> {
+    let store: Store;
+    if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
+      // BIGINT comes back as string by default; every bigint here is an epoch-ms or counter well inside 2^53.
+      pg.types.setTypeParser(20, (v) => Number(v));
+      const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+      store = new Store(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres', redactUrl(opts.databaseUrl));
+    } else {
+      let file = ':memory:';
+      if (!opts.memory) {
+        const dir = opts.dataDir ?? '.keyless';
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        file = path.join(dir, 'keyless.db');
+      }
+      const sqlite = new BetterSqlite3(file);
+      sqlite.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode survives a killed process (the WAL is in the OS cache); only power loss can drop
+      // the last transactions. FULL costs 6× on writes for that case.
+      sqlite.pragma('synchronous = NORMAL');
+      sqlite.pragma('foreign_keys = ON');
+      sqlite.pragma('busy_timeout = 5000');
+      if (file !== ':memory:') fs.chmodSync(file, 0o600);
+      store = new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), 'sqlite', file);
+    }
+    await store.migrate();
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const migrator = new Migrator({
+      db: this.db,
+      provider: { getMigrations: async () => migrations },
+    });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+  }
+
+  /**
+   * Runs `fn` in a transaction; the changes it reports are published only after commit, so listeners never
+   * see a state that could still roll back.
+   */
+  async transaction<T>(fn: (tx: Tx, changed: (c: Change) => void) => Promise<T>): Promise<T> {
+    const changes: Change[] = [];
+    const result = await this.db.transaction().execute((tx) => fn(tx, (c) => changes.push(c)));
+    for (const c of changes) this.emitter.emit('change', c);
+    return result;
+  }
+
+  /** Publish a change made outside `transaction()` (single-statement writes). */
+  publish(c: Change): void {
+    this.emitter.emit('change', c);
+  }
+
+  onChange(listener: (c: Change) => void): () => void {
+    this.emitter.on('change', listener);
+    return () => this.emitter.off('change', listener);
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+    await this.db.destroy();
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable url)';
+  }
+}
