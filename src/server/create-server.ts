@@ -35,6 +35,9 @@ import { allocateImdsAddress } from './imds-addresses.js';
 import { interimAccess } from './interim-access.js';
 import { dataKeyStore, signingKeyRepository } from './persistence.js';
 import { createOpsHandler } from './ops.js';
+import type { PluginContext } from './plugin.js';
+import { plugins } from './plugins.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface KeylessEndpoints {
   /** ARM (resource manager) base URL, no trailing slash. */
@@ -66,7 +69,7 @@ export interface KeylessServer {
   /** http://127.77.x.y:port of a VM's IMDS, by VM resource id. */
   imdsEndpoint(vmId: string): string | undefined;
   /** Environment variables that make a process act as the VM (what `keyless run --vm` sets). */
-  vmEnvironment(vmId: string): Record<string, string> | undefined;
+  vmEnvironment(vmId: string): Promise<Record<string, string> | undefined>;
   rotateSigningKeys(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -80,7 +83,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: config.memory });
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   try {
-    const keyring = await Keyring.open(fileMasterKeyProvider(path.join(config.dataDir, 'master.key')), dataKeyStore(store));
+    const keyring = await Keyring.open(fileMasterKeyProvider(path.join(config.dataDir, 'master.key'), { warn: (m) => log.warn(m) }), dataKeyStore(store));
     const pki: PkiMaterial = await ensurePki({
       dir: config.tlsDir ?? path.join(config.dataDir, 'tls'),
       dnsSuffix: config.dnsSuffix,
@@ -166,6 +169,40 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     };
     await syncImds();
 
+    // Surface plugins (Key Vault, Blob …) register ARM providers and host-routed handlers here.
+    const armProviders = [computeProvider({ allocateImdsAddress }), managedIdentityProvider()];
+    const surfaces: Partial<Record<'keyvault' | 'blob', (q: IncomingMessage, s: ServerResponse) => void>> = {};
+    const envContributors: (() => Promise<Record<string, string>> | Record<string, string>)[] = [];
+    const pluginCtx: PluginContext = {
+      config,
+      log,
+      clock,
+      store,
+      sealer: keyring,
+      directory,
+      resources,
+      access,
+      tenantId,
+      subscriptionId: boot.subscriptionId,
+      baseUrl: base,
+      port,
+      loginBase: base,
+      verifyBearer: async (token, auds) => {
+        const { claims } = await verifier.verify(token, { audiences: auds, issuers: [issuerV1(tenantId), `${base}/${tenantId}/v2.0`], tenantId });
+        const oid = String(claims['oid'] ?? '');
+        const appId = String(claims['appid'] ?? claims['azp'] ?? '');
+        return { objectId: oid.toLowerCase(), appId, tenantId, via: 'bearer', clientName: appId, claims };
+      },
+      addArmProvider: (p) => armProviders.push(p),
+      mountSurface: (name, handler) => (surfaces[name] = handler),
+      recordDataAccess: (e) => log.info({ dataAccess: e }, 'data access'),
+      addVmEnvironment: (fn) => envContributors.push(fn),
+    };
+    for (const plugin of plugins) {
+      const r = await plugin.setup(pluginCtx);
+      if (r?.close) closers.push(() => r.close!());
+    }
+
     const bearer = armBearer(verifier, { audiences: armAudiences, issuers: [issuerV1(tenantId), `${base}/${tenantId}/v2.0`], tenantId, loginEndpoint: base });
     const arm = createArmApp({
       tenantId,
@@ -184,7 +221,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
         storageSuffix: config.dnsSuffix,
         portal: `${base}/portal`,
       },
-      providers: [computeProvider({ allocateImdsAddress }), managedIdentityProvider()],
+      providers: armProviders,
       afterMutation: syncImds,
     });
     const login = createLoginApp({
@@ -207,10 +244,13 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     await login.ready();
     closers.push(() => arm.close(), () => login.close());
 
-    const vmEnvironment = (vmId: string): Record<string, string> | undefined => {
+    const vmEnvironment = async (vmId: string): Promise<Record<string, string> | undefined> => {
       const imdsUrl = imds.endpointFor(vmId.toLowerCase());
       if (!imdsUrl) return undefined;
+      const extra: Record<string, string> = {};
+      for (const c of envContributors) Object.assign(extra, await c());
       return {
+        ...extra,
         // msal-node and azure-identity (Python) send IMDS requests here instead of 169.254.169.254.
         AZURE_POD_IDENTITY_AUTHORITY_HOST: imdsUrl,
         NODE_EXTRA_CA_CERTS: pki.caFile,
@@ -228,7 +268,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       'request',
       createDispatcher({
         dnsSuffix: config.dnsSuffix,
-        handlers: { arm: (q, s) => arm.routing(q, s), login: (q, s) => login.routing(q, s), ops: (q, s) => void ops(q, s) },
+        handlers: { arm: (q, s) => arm.routing(q, s), login: (q, s) => login.routing(q, s), ops: (q, s) => void ops(q, s), ...surfaces },
       }),
     );
 
