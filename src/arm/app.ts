@@ -65,10 +65,12 @@ export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): Fa
     if (!route.name) {
       if (method !== 'GET' || !handler.list) throw methodNotAllowed(method, url.pathname);
       const items = await handler.list(armReq);
-      return { status: 200, body: { value: visible(items, caller, handler, armReq) } };
+      return { status: 200, body: { value: handler.authorizesItself ? items : visible(items, caller, handler, armReq) } };
     }
-    const action = handler.actionFor?.(method, route) ?? defaultAction(handler.type, method, route.action);
-    armReq.authorize(action, handler.authorizationScope?.(route) ?? route.id);
+    if (!handler.authorizesItself) {
+      const action = handler.actionFor?.(method, route) ?? defaultAction(handler.type, method, route.action);
+      armReq.authorize(action, handler.authorizationScope?.(route) ?? route.id);
+    }
     if (route.action) {
       const fn = handler.actions?.[route.action.toLowerCase()];
       if (!fn) throw methodNotAllowed(method, url.pathname);

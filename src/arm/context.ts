@@ -73,4 +73,6 @@ export interface ProviderHandler {
   actionFor?(method: string, route: ArmRequest['route']): string;
   /** Extension resources (role assignments) are authorized at their scope, not at their own id. */
   authorizationScope?(route: ArmRequest['route']): string;
+  /** The handler authorizes itself (it needs request attributes for ABAC conditions, or reads are public). */
+  authorizesItself?: boolean;
 }

@@ -12,6 +12,7 @@ import { AudienceCatalog, SignInService } from '../signin/index.js';
 import { createArmApp } from '../arm/app.js';
 import { computeProvider } from '../arm/providers/compute.js';
 import { managedIdentityProvider } from '../arm/providers/managed-identity.js';
+import { authorizationProviders } from '../arm/providers/authorization.js';
 import { createLoginApp } from '../login/app.js';
 import { createImdsHandler } from '../msi/imds.js';
 import { ImdsListeners } from '../msi/listeners.js';
@@ -32,7 +33,9 @@ import { bootstrap, type AdminCredential } from './bootstrap.js';
 import type { KeylessConfig } from './config.js';
 import { createDispatcher } from './dispatch.js';
 import { allocateImdsAddress } from './imds-addresses.js';
-import { interimAccess } from './interim-access.js';
+import { AuthorizationStore } from '../authz/assignments.js';
+import { AuthzIndex } from '../authz/index.js';
+import { createAccessControl } from '../authz/access-control.js';
 import { dataKeyStore, signingKeyRepository } from './persistence.js';
 import { createOpsHandler } from './ops.js';
 import type { PluginContext } from './plugin.js';
@@ -71,6 +74,11 @@ export interface KeylessServer {
   /** Environment variables that make a process act as the VM (what `keyless run --vm` sets). */
   vmEnvironment(vmId: string): Promise<Record<string, string> | undefined>;
   rotateSigningKeys(): Promise<void>;
+  /** Role assignments, custom roles and deny assignments (the same service ARM's Microsoft.Authorization uses). */
+  authorization: AuthorizationStore;
+  /** Grants a role (by name or id) to a principal at a scope: the in-process shortcut for tests and seeds. */
+  assignRole(input: { principalId: string; role: string; scope: string; principalType?: 'User' | 'Group' | 'ServicePrincipal'; condition?: string; description?: string }): Promise<{ id: string; name: string }>;
+  access: AccessControl;
   stop(): Promise<void>;
 }
 
@@ -102,6 +110,17 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     await listen(httpsServer, config.port, config.host);
     closers.push(() => closeServer(httpsServer));
     const port = (httpsServer.address() as AddressInfo).port;
+    // `*.localhost` names resolve to ::1 first (libnss-myhostname, systemd-resolved): answer there too.
+    if (config.host === '127.0.0.1') {
+      const v6 = https.createServer({ cert: pki.certPem, key: pki.keyPem, keepAlive: true });
+      try {
+        await listen(v6, port, '::1');
+        v6.on('request', (q, r) => httpsServer.emit('request', q, r));
+        closers.push(() => closeServer(v6));
+      } catch (e) {
+        log.debug({ err: String(e) }, 'IPv6 loopback not available; serving 127.0.0.1 only');
+      }
+    }
     const base = `https://${config.publicHost}:${port}`;
     const issuerV1 = (tid: string) => `https://sts.windows.net/${tid}/`;
     const endpoints: KeylessEndpoints = {
@@ -151,7 +170,11 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       if (c.topic === 'principal') verifier.invalidateWhere?.((claims: Record<string, unknown>) => claims['oid'] === c.key);
     });
 
-    const access: AccessControl = await interimAccess(store, config.authzMode);
+    const authz = new AuthorizationStore(store, new AuthzIndex(), clock, async (oid) => Boolean(await directory.get(oid)), tenantId);
+    await authz.load();
+    const access: AccessControl = createAccessControl({ index: authz.index, mode: config.authzMode });
+    // Extension resources (role assignments) on a deleted resource are deleted with it.
+    resources.onDelete((tx, changed, r) => authz.deleteAssignmentsAtScope(tx, changed, r.id));
 
     // IMDS: one listener per VM on its loopback address.
     const imds: ImdsListeners = new ImdsListeners(
@@ -170,7 +193,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     await syncImds();
 
     // Surface plugins (Key Vault, Blob …) register ARM providers and host-routed handlers here.
-    const armProviders = [computeProvider({ allocateImdsAddress }), managedIdentityProvider()];
+    const armProviders = [computeProvider({ allocateImdsAddress }), managedIdentityProvider(), ...authorizationProviders(authz)];
     const surfaces: Partial<Record<'keyvault' | 'blob', (q: IncomingMessage, s: ServerResponse) => void>> = {};
     const envContributors: (() => Promise<Record<string, string>> | Record<string, string>)[] = [];
     const pluginCtx: PluginContext = {
@@ -287,6 +310,19 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       imdsEndpoint: (vmId) => imds.endpointFor(vmId.toLowerCase()),
       vmEnvironment,
       rotateSigningKeys: () => keys.rotate(),
+      authorization: authz,
+      access,
+      assignRole: async (input) => {
+        const { assignment } = await authz.createAssignment({
+          scope: input.scope,
+          roleDefinitionId: input.role,
+          principalId: input.principalId,
+          principalType: input.principalType ?? 'ServicePrincipal',
+          condition: input.condition,
+          description: input.description,
+        });
+        return { id: assignment.id, name: assignment.name };
+      },
       stop: () => runClosers(closers),
     };
   } catch (e) {

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db, Tx } from './store.js';
 import type {
   CredentialTable,
@@ -128,7 +128,8 @@ export const resources = {
     return q
       .selectFrom('resources')
       .selectAll()
-      .where((eb) => eb('key', 'like', eb.val(`${escaped}/%`)).$castTo<boolean>())
+      // ESCAPE is explicit: PostgreSQL defaults to backslash, SQLite has no default escape character.
+      .where(sql<boolean>`key like ${`${escaped}/%`} escape '\\'`)
       .execute()
       .then((rows) => rows.filter((r) => r.key.startsWith(prefixKey + '/')));
   },

@@ -1,0 +1,215 @@
+import type { AuthorizationStore } from '../../authz/assignments.js';
+import { roleDefinitionGuid } from '../../authz/builtin-roles.js';
+import { builtinRoles } from '../../authz/builtin-roles.js';
+import type { RoleAssignment, RoleDefinition } from '../../authz/types.js';
+import { KeylessError } from '../../core/errors.js';
+import { isAncestorOrSelf, parseScope } from '../../core/scope.js';
+import { repos } from '../../store/index.js';
+import { authorizationFailed } from '../authorization-errors.js';
+import type { ArmRequest, ArmResponse, ProviderHandler } from '../context.js';
+import { armError, invalidRequestContent } from '../errors.js';
+import { checkObject } from './validate.js';
+
+const RA = 'Microsoft.Authorization/roleAssignments';
+const RD = 'Microsoft.Authorization/roleDefinitions';
+const DA = 'Microsoft.Authorization/denyAssignments';
+
+/** ARM wire shape of a role assignment. */
+export function renderAssignment(a: RoleAssignment) {
+  return {
+    id: a.id,
+    name: a.name,
+    type: RA,
+    properties: {
+      roleDefinitionId: a.roleDefinitionId,
+      principalId: a.principalId,
+      principalType: a.principalType,
+      scope: a.scope,
+      condition: a.condition ?? null,
+      conditionVersion: a.conditionVersion ?? null,
+      description: a.description ?? null,
+      createdOn: a.createdOn,
+      updatedOn: a.updatedOn,
+      createdBy: a.createdBy ?? null,
+      updatedBy: a.updatedBy ?? null,
+      delegatedManagedIdentityResourceId: a.delegatedManagedIdentityResourceId ?? null,
+    },
+  };
+}
+
+/** ARM wire shape of a role definition, with the id prefixed by the scope it was read at (as Azure does). */
+export function renderRoleDefinition(r: RoleDefinition, scope: string) {
+  const guid = roleDefinitionGuid(r.name);
+  const sub = /^\/subscriptions\/[^/]+/i.exec(scope)?.[0];
+  return {
+    id: `${sub ?? ''}/providers/Microsoft.Authorization/roleDefinitions/${guid}`,
+    name: guid,
+    type: RD,
+    properties: {
+      roleName: r.roleName,
+      type: r.roleType,
+      description: r.description,
+      assignableScopes: r.assignableScopes,
+      permissions: r.permissions.map((p) => ({
+        actions: p.actions,
+        notActions: p.notActions,
+        dataActions: p.dataActions,
+        notDataActions: p.notDataActions,
+        ...(p.condition ? { condition: p.condition, conditionVersion: p.conditionVersion } : {}),
+      })),
+      createdOn: r.createdOn,
+      updatedOn: r.updatedOn,
+      createdBy: r.createdBy ?? null,
+      updatedBy: r.updatedBy ?? null,
+    },
+  };
+}
+
+/**
+ * Microsoft.Authorization: role assignments (write/delete authorized with the request's ABAC attributes, so
+ * delegated administrators like "Key Vault Data Access Administrator" work), role definitions, deny assignments.
+ */
+export function authorizationProviders(authz: AuthorizationStore): ProviderHandler[] {
+  const check = (req: ArmRequest, action: string, scope: string, attrs?: { request?: Record<string, unknown>; resource?: Record<string, unknown> }) => {
+    const r = req.deps.access.check({ principalId: req.caller.objectId, action, isDataAction: false, scope, ...(attrs ? { attributes: attrs } : {}) });
+    if (!r.allowed) throw authorizationFailed(req.caller, action, scope, r);
+  };
+  const attrsOf = (a: { roleDefinitionId: string; principalId: string; principalType: string }) => ({
+    'Microsoft.Authorization/roleAssignments:RoleDefinitionId': roleDefinitionGuid(a.roleDefinitionId),
+    'Microsoft.Authorization/roleAssignments:PrincipalId': a.principalId,
+    'Microsoft.Authorization/roleAssignments:PrincipalType': a.principalType,
+  });
+
+  const roleAssignments: ProviderHandler = {
+    type: RA,
+    authorizesItself: true,
+    async get(req) {
+      const a = authz.index.getRoleAssignment(req.route.name!);
+      check(req, `${RA}/read`, req.route.scope);
+      if (!a || parseScope(a.scope).key !== parseScope(req.route.scope).key) throw assignmentNotFound(req.route.name!);
+      return { status: 200, body: renderAssignment(a) };
+    },
+    async put(req) {
+      const body = checkObject(req.body);
+      const props = checkObject(body['properties']);
+      const roleDefinitionId = props['roleDefinitionId'];
+      const principalId = props['principalId'];
+      if (typeof roleDefinitionId !== 'string' || !roleDefinitionId) throw invalidRequestContent("The 'properties.roleDefinitionId' field is required.");
+      if (typeof principalId !== 'string' || !principalId) throw invalidRequestContent("The 'properties.principalId' field is required.");
+      const principalType = props['principalType'] === undefined || props['principalType'] === null ? undefined : String(props['principalType']);
+      check(req, `${RA}/write`, req.route.scope, {
+        request: attrsOf({ roleDefinitionId, principalId, principalType: principalType ?? 'ServicePrincipal' }),
+      });
+      const { assignment, created } = await authz.createAssignment({
+        scope: req.route.scope,
+        name: req.route.name,
+        roleDefinitionId,
+        principalId,
+        principalType: principalType as never,
+        condition: (props['condition'] as string | null | undefined) ?? null,
+        conditionVersion: (props['conditionVersion'] as string | null | undefined) ?? null,
+        description: (props['description'] as string | null | undefined) ?? null,
+        createdBy: req.caller.objectId,
+      });
+      return { status: created ? 201 : 200, body: renderAssignment(assignment) };
+    },
+    async delete(req) {
+      const a = authz.index.getRoleAssignment(req.route.name!);
+      if (!a || parseScope(a.scope).key !== parseScope(req.route.scope).key) {
+        check(req, `${RA}/delete`, req.route.scope);
+        return { status: 204 };
+      }
+      check(req, `${RA}/delete`, a.scope, { resource: attrsOf(a) });
+      await authz.deleteAssignment(a.name);
+      return { status: 200, body: renderAssignment(a) };
+    },
+    async list(req) {
+      const scope = req.route.scope;
+      const filter = parseAssignmentFilter(req.query['$filter']);
+      const all = (await repos.roleAssignments.list(req.deps.store.db)).map((r) => authz.index.getRoleAssignment(r.name)).filter((a): a is RoleAssignment => a !== undefined);
+      const out = all.filter((a) => {
+        const above = isAncestorOrSelf(a.scope, scope);
+        const below = isAncestorOrSelf(scope, a.scope);
+        if (filter.atScope && !above) return false;
+        if (!above && !below) return false;
+        if (filter.principalId && a.principalId.toLowerCase() !== filter.principalId) return false;
+        return true;
+      });
+      // Visible only where the caller may read role assignments.
+      return out
+        .filter((a) => req.deps.access.check({ principalId: req.caller.objectId, action: `${RA}/read`, isDataAction: false, scope: isAncestorOrSelf(a.scope, scope) ? scope : a.scope }).allowed)
+        .map(renderAssignment);
+    },
+  };
+
+  const roleDefinitions: ProviderHandler = {
+    type: RD,
+    // Role definitions are readable by anyone signed in to the tenant, as in Azure; writes check below.
+    authorizesItself: true,
+    async get(req) {
+      const role = authz.resolveRole(req.route.name!);
+      if (!role || !isGuidish(req.route.name!)) throw armError(404, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${req.route.name}' does not exist.`);
+      return { status: 200, body: renderRoleDefinition(role, req.route.scope) };
+    },
+    async list(req) {
+      const filter = req.query['$filter'];
+      let roles: RoleDefinition[] = [...builtinRoles(), ...authz.index.customRoleDefinitions()];
+      if (filter) {
+        const byName = /^\s*roleName\s+eq\s+'((?:[^']|'')*)'\s*$/i.exec(filter);
+        const byType = /^\s*type\s+eq\s+'(BuiltInRole|CustomRole)'\s*$/i.exec(filter);
+        if (byName) roles = roles.filter((r) => r.roleName.toLowerCase() === byName[1]!.replace(/''/g, "'").toLowerCase());
+        else if (byType) roles = roles.filter((r) => r.roleType.toLowerCase() === byType[1]!.toLowerCase());
+        else throw armError(400, 'InvalidFilterInQueryString', `Invalid $filter '${filter}' specified in the query string.`);
+      }
+      const scope = req.route.scope;
+      // Custom roles are listed where they are assignable.
+      roles = roles.filter((r) => r.roleType === 'BuiltInRole' || scope === '/' || r.assignableScopes.some((s) => isAncestorOrSelf(s, scope) || isAncestorOrSelf(scope, s)));
+      return roles.map((r) => renderRoleDefinition(r, scope));
+    },
+    async put() {
+      throw armError(400, 'UnsupportedOperation', 'Custom role definitions are not yet writable through ARM in Keyless; see docs/deviations/arm.md.');
+    },
+  };
+
+  const denyAssignments: ProviderHandler = {
+    type: DA,
+    authorizesItself: true,
+    async get(req) {
+      check(req, `${DA}/read`, req.route.scope);
+      const d = authz.index.denyAssignments().find((x) => x.name.toLowerCase() === req.route.name!.toLowerCase());
+      if (!d) throw armError(404, 'DenyAssignmentNotFound', `The deny assignment '${req.route.name}' is not found.`);
+      return { status: 200, body: { id: d.id, name: d.name, type: DA, properties: d } };
+    },
+    async list(req) {
+      check(req, `${DA}/read`, req.route.scope);
+      const scope = req.route.scope;
+      return authz.index
+        .denyAssignments()
+        .filter((d) => isAncestorOrSelf(d.scope, scope) || isAncestorOrSelf(scope, d.scope))
+        .map((d) => ({ id: d.id, name: d.name, type: DA, properties: d }));
+    },
+  };
+
+  return [roleAssignments, roleDefinitions, denyAssignments];
+}
+
+const isGuidish = (s: string) => /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(s);
+
+function assignmentNotFound(name: string): KeylessError {
+  return armError(404, 'RoleAssignmentNotFound', `The role assignment '${name}' is not found.`);
+}
+
+/** `$filter` forms of the roleAssignments list: atScope(), principalId eq '…', assignedTo('…'), joined by `and`. */
+export function parseAssignmentFilter(filter: string | undefined): { atScope: boolean; principalId?: string } {
+  const out: { atScope: boolean; principalId?: string } = { atScope: false };
+  if (!filter) return out;
+  for (const clause of filter.split(/\s+and\s+/i)) {
+    const c = clause.trim();
+    let m: RegExpExecArray | null;
+    if (/^atScope\(\)$/i.test(c)) out.atScope = true;
+    else if ((m = /^principalId\s+eq\s+'([0-9a-f-]{32,36})'$/i.exec(c))) out.principalId = m[1]!.toLowerCase();
+    else if ((m = /^assignedTo\('([0-9a-f-]{32,36})'\)$/i.exec(c))) out.principalId = m[1]!.toLowerCase();
+    else throw armError(400, 'InvalidFilterInQueryString', `Invalid $filter '${filter}' specified in the query string.`);
+  }
+  return out;
+}
