@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { KeylessError, isKeylessError } from '../core/errors.js';
+import { splitTarget } from '../core/request-target.js';
 import type { Caller } from '../core/caller.js';
 import type { ArmDeps, ArmRequest, ArmResponse, ProviderHandler } from './context.js';
 import { armError, invalidRequestContent, methodNotAllowed, missingApiVersion, serializeArmError, invalidResourceType } from './errors.js';
@@ -45,10 +46,11 @@ export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): Fa
   });
 
   async function handle(req: FastifyRequest): Promise<ArmResponse> {
-    const url = new URL(req.url, 'https://arm.invalid');
+    const target = splitTarget(req.url);
+    const url = { pathname: target.path };
     const route = parseArmPath(url.pathname, req.method);
     if (!route) throw noRoute(req.method, url.pathname);
-    const query = Object.fromEntries([...url.searchParams].map(([k, v]) => [k.toLowerCase(), v]));
+    const query = Object.fromEntries([...target.query].map(([k, v]) => [k.toLowerCase(), v]));
     if (route.kind === 'metadataEndpoints') return handleCoreRoute(route, req.method, undefined, query, deps);
 
     const caller = await authenticate(req);

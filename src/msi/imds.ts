@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KeylessError, isKeylessError } from '../core/errors.js';
+import { splitTarget } from '../core/request-target.js';
 import type { SignInService } from '../signin/index.js';
 import type { StoredResource } from '../resources/index.js';
 import { imdsErrorBody, imdsTokenBody } from './wire.js';
@@ -33,8 +34,9 @@ export function createImdsHandler(deps: ImdsDeps) {
       if (req.headers['x-forwarded-for'] !== undefined) {
         throw new KeylessError(400, 'invalid_request', 'Requests with the X-Forwarded-For header are not allowed', { detail: 'x-forwarded-for present' });
       }
-      const url = new URL(req.url ?? '/', 'http://169.254.169.254');
-      const path = canonicalPath(url.pathname);
+      const { path: rawPath, query } = splitTarget(req.url);
+      const url = { searchParams: query };
+      const path = canonicalPath(rawPath);
       if (path === undefined) throw new KeylessError(404, 'not_found', 'The requested path was not found');
 
       if (path === TOKEN_PATH) {

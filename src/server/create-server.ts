@@ -79,6 +79,8 @@ export interface KeylessServer {
   /** Grants a role (by name or id) to a principal at a scope: the in-process shortcut for tests and seeds. */
   assignRole(input: { principalId: string; role: string; scope: string; principalType?: 'User' | 'Group' | 'ServicePrincipal'; condition?: string; description?: string }): Promise<{ id: string; name: string }>;
   access: AccessControl;
+  /** An application + service principal with a client secret (the plaintext is returned only here). */
+  createApplication(displayName: string): Promise<{ clientId: string; objectId: string; clientSecret: string }>;
   stop(): Promise<void>;
 }
 
@@ -312,6 +314,10 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       rotateSigningKeys: () => keys.rotate(),
       authorization: authz,
       access,
+      createApplication: async (displayName) => {
+        const { principal, secret } = await directory.createApplication({ tenantId, displayName });
+        return { clientId: principal.appId, objectId: principal.objectId, clientSecret: secret };
+      },
       assignRole: async (input) => {
         const { assignment } = await authz.createAssignment({
           scope: input.scope,

@@ -7,6 +7,8 @@ const LOGIN_FIRST = new Set(['adfs', 'common', 'organizations', 'consumers']);
 const ARM_FIRST = new Set(['subscriptions', 'providers', 'metadata', 'tenants']);
 const OPS_FIRST = new Set(['health', 'metrics', 'keyless']);
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Entra endpoint shapes under any tenant segment (so an unknown tenant still gets an AADSTS error). */
+const LOGIN_PATH = /^\/[^/]+\/(oauth2\/(v2\.0\/)?token|(v2\.0\/)?\.well-known\/openid-configuration|discovery\/(v2\.0\/)?keys)\/?$/i;
 
 /**
  * One HTTPS listener serves every surface. Named hosts route by name (`<vault>.vault.<suffix>`,
@@ -36,9 +38,10 @@ export function createDispatcher(opts: { dnsSuffix: string; handlers: Partial<Re
       if (label === 'login') return 'login';
       if (label === 'portal') return 'portal';
     }
-    const first = (req.url ?? '/').replace(/^\/+/, '').split(/[/?]/)[0]!.toLowerCase();
+    const path = (req.url ?? '/').split('?')[0]!;
+    const first = path.replace(/^\/+/, '').split('/')[0]!.toLowerCase();
     if (ARM_FIRST.has(first)) return 'arm';
-    if (LOGIN_FIRST.has(first) || GUID.test(first) || first === opts.dnsSuffix.toLowerCase()) return 'login';
+    if (LOGIN_FIRST.has(first) || GUID.test(first) || first === opts.dnsSuffix.toLowerCase() || LOGIN_PATH.test(path)) return 'login';
     if (OPS_FIRST.has(first)) return 'ops';
     if (first === 'portal' || first === '') return 'portal';
     return 'blob';

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessControl } from '../core/access.js';
 import type { Caller } from '../core/caller.js';
 import { KeylessError, isKeylessError } from '../core/errors.js';
+import { splitTarget } from '../core/request-target.js';
 import type { ResourceService } from '../resources/index.js';
 
 export interface OpsDeps {
@@ -10,7 +11,7 @@ export interface OpsDeps {
   access: AccessControl;
   resources: ResourceService;
   /** The environment a process needs to act as a VM (IMDS address, CA files…). */
-  vmEnvironment(vmId: string): Record<string, string> | undefined;
+  vmEnvironment(vmId: string): Promise<Record<string, string> | undefined>;
 }
 
 /**
@@ -21,8 +22,9 @@ export interface OpsDeps {
 export function createOpsHandler(deps: OpsDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      const url = new URL(req.url ?? '/', 'https://ops.invalid');
-      const path = url.pathname.replace(/\/+$/, '').toLowerCase();
+      const { path: rawPath, query } = splitTarget(req.url);
+      const url = { pathname: rawPath, searchParams: query };
+      const path = rawPath.replace(/\/+$/, '').toLowerCase();
       if (path === '/health') return send(res, 200, deps.health());
       if (path === '/keyless/v1/vm-environment' && req.method === 'GET') {
         const caller = await authenticate(req);
@@ -30,7 +32,7 @@ export function createOpsHandler(deps: OpsDeps) {
         if (!vmId) throw new KeylessError(400, 'BadRequest', "query parameter 'id' (the VM's resource id) is required");
         const decision = deps.access.check({ principalId: caller.objectId, action: 'Microsoft.Compute/virtualMachines/read', isDataAction: false, scope: vmId });
         if (!decision.allowed) throw new KeylessError(403, 'AuthorizationFailed', `The client '${caller.clientName}' may not read '${vmId}': ${decision.summary}`);
-        const env = deps.vmEnvironment(vmId);
+        const env = await deps.vmEnvironment(vmId);
         if (!env) throw new KeylessError(404, 'ResourceNotFound', `No virtual machine '${vmId}' is running an IMDS endpoint.`);
         return send(res, 200, { vm: vmId, environment: env });
       }
