@@ -1,13 +1,10 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { Command, Option } from 'commander';
-import { pino } from 'pino';
 import { ConfigError, resolveConfig } from '../server/config.js';
-import { createKeylessServer } from '../server/create-server.js';
-import { writeSecretFile } from '../server/bootstrap.js';
 import { applyEnvironment, parseEnvironment, SpecError } from '../seed/index.js';
-import { banner, readyJson } from './banner.js';
 import { CliError, Connection, runtimeFile } from './connection.js';
 import { requestJson } from './http.js';
 import { resolveVm, vmEnvironment } from './vm.js';
@@ -54,6 +51,13 @@ program
         logLevel: o.logLevel ?? (o.json ? 'warn' : undefined),
       },
     });
+    // The server is loaded only for `serve`: the other commands start in a fraction of the time.
+    const [{ pino }, { createKeylessServer }, { writeSecretFile }, { banner, readyJson }] = await Promise.all([
+      import('pino'),
+      import('../server/create-server.js'),
+      import('../server/bootstrap.js'),
+      import('./banner.js'),
+    ]);
     // Logs go to stderr so stdout stays the banner / the one JSON line.
     const logger = pino({ level: config.logLevel, base: { svc: 'keyless' } }, pino.destination(2));
     const server = await createKeylessServer(config, { logger });
@@ -113,7 +117,8 @@ program
       process.stderr.write(`keyless: cannot run ${cmd}: ${e.message}\n`);
       process.exit(127);
     });
-    child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 1 : 1)));
+    // A child killed by a signal exits the way a shell reports it: 128 + the signal number.
+    child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 1) : 1)));
   });
 
 program
@@ -137,9 +142,10 @@ program
   .option('--bundle', 'print only the bundle path (system CAs + Keyless CA)')
   .option('--pem', 'print the CA certificate itself')
   .action((o) => {
-    const dir = `${o.dataDir}/tls`;
-    const ca = fs.realpathSync(`${dir}/ca.crt`);
-    const bundle = fs.realpathSync(`${dir}/ca-bundle.crt`);
+    // A running server knows where its CA is (it may be outside the data dir: --tls-dir).
+    const rt = fs.existsSync(runtimeFile(o.dataDir)) ? (JSON.parse(fs.readFileSync(runtimeFile(o.dataDir), 'utf8')) as { caFile: string; caBundleFile: string }) : undefined;
+    const ca = fs.realpathSync(rt?.caFile ?? `${o.dataDir}/tls/ca.crt`);
+    const bundle = fs.realpathSync(rt?.caBundleFile ?? `${o.dataDir}/tls/ca-bundle.crt`);
     if (o.pem) process.stdout.write(fs.readFileSync(ca, 'utf8'));
     else if (o.bundle) process.stdout.write(bundle + '\n');
     else process.stdout.write(`${ca}\n${bundle}\n`);
