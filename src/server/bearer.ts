@@ -17,8 +17,8 @@ export function armBearer(verifier: TokenVerifierPort, opts: { audiences: string
       } catch (e) {
         const ke = isKeylessError(e) ? e : new KeylessError(401, 'InvalidAuthenticationToken', 'The access token is invalid.', { detail: String(e) });
         const reason = String(ke.extra['reason'] ?? '');
-        const code =
-          reason === 'aud' ? 'InvalidAuthenticationTokenAudience' : reason === 'exp' ? 'ExpiredAuthenticationToken' : reason === 'iss' || reason === 'tid' ? 'InvalidAuthenticationTokenTenant' : 'InvalidAuthenticationToken';
+        // The verifier names ARM's more specific code (expired, wrong audience, wrong tenant) when there is one.
+        const code = typeof ke.extra['armCode'] === 'string' ? ke.extra['armCode'] : 'InvalidAuthenticationToken';
         throw new KeylessError(401, code, ke.message, { detail: ke.detail ?? reason, extra: { reason }, headers: { 'WWW-Authenticate': challenge(ke.message) } });
       }
       const oid = typeof claims['oid'] === 'string' ? claims['oid'] : undefined;
