@@ -6,7 +6,7 @@ import { KeylessError } from '../../core/errors.js';
 import { isAncestorOrSelf, parseScope } from '../../core/scope.js';
 import { repos } from '../../store/index.js';
 import { authorizationFailed } from '../authorization-errors.js';
-import type { ArmRequest, ArmResponse, ProviderHandler } from '../context.js';
+import type { ArmRequest, ProviderHandler } from '../context.js';
 import { armError, invalidRequestContent } from '../errors.js';
 import { checkObject } from './validate.js';
 
