@@ -1,0 +1,122 @@
+/**
+ * The decision (authorization.md §1.2):
+ *   1. deny assignments at the target or an ancestor (respecting DoNotApplyToChildScopes, ExcludePrincipals and
+ *      "All principals") win;
+ *   2. otherwise any role assignment of the caller or its groups at those scopes whose role grants the action on
+ *      the requested plane (per block: Actions − NotActions, or DataActions − NotDataActions) allows, provided the
+ *      block's condition and the assignment's condition hold;
+ *   3. otherwise denied.
+ * This is the hot path: no allocation beyond the result and, only when a condition must run, its context.
+ */
+import { normalizeAction } from '../core/actions.js';
+import type { ConditionContext } from './conditions/index.js';
+import type { AuthzIndex, Gate, IndexedAssignment, IndexedDeny } from './index.js';
+import type { AccessRequest, Decision, DecisionReason, DenyAssignment, Explanation, RoleAssignment, RoleDefinition } from './types.js';
+
+class DecisionImpl implements Decision {
+  private explanation: Explanation | undefined;
+  constructor(
+    private readonly index: AuthzIndex,
+    private readonly req: AccessRequest,
+    readonly allowed: boolean,
+    readonly reason: DecisionReason,
+    readonly conditionInvolved: boolean,
+    readonly matchedAssignment?: RoleAssignment,
+    readonly matchedRole?: RoleDefinition,
+    readonly matchedDenyAssignment?: DenyAssignment,
+  ) {}
+
+  explain(): Explanation {
+    this.explanation ??= this.index.explain(this.req);
+    return this.explanation;
+  }
+}
+
+/** A condition that throws (bad attribute types the evaluator did not anticipate) must not grant. */
+export function safeEvaluate(c: Gate, ctx: ConditionContext): boolean {
+  try {
+    return c.evaluate(ctx) === true;
+  } catch {
+    return false;
+  }
+}
+
+export function conditionContext(req: AccessRequest): ConditionContext {
+  return { ...req.attributes, action: req.action };
+}
+
+/** Does the deny assignment cover this caller (principal or group, unless excluded)? @internal */
+export function denyCoversPrincipal(d: IndexedDeny, principalKey: string, groupKeys: readonly string[]): boolean {
+  if (d.excluded.has(principalKey)) return false;
+  for (const g of groupKeys) if (d.excluded.has(g)) return false;
+  if (d.allPrincipals || d.principals.has(principalKey)) return true;
+  for (const g of groupKeys) if (d.principals.has(g)) return true;
+  return false;
+}
+
+/** @internal */
+export function denyCoversAction(d: IndexedDeny, action: string, isDataAction: boolean): boolean {
+  for (const b of d.blocks) {
+    const allow = isDataAction ? b.dataActions : b.actions;
+    const subtract = isDataAction ? b.notDataActions : b.notActions;
+    if (allow.some((p) => p.matchesNormalized(action)) && !subtract.some((p) => p.matchesNormalized(action))) return true;
+  }
+  return false;
+}
+
+export const normalizePrincipalId = (id: string): string => id.trim().toLowerCase();
+
+const NO_GROUPS: readonly string[] = [];
+
+export function decide(index: AuthzIndex, req: AccessRequest): Decision {
+  const walk = index.walk(req.scope);
+  const action = normalizeAction(req.action);
+  const principalKey = normalizePrincipalId(req.principalId);
+  const groups = req.groupIds ?? NO_GROUPS;
+  const keys = walk.keys;
+
+  if (walk.denies.length > 0) {
+    const groupKeys = groups.map(normalizePrincipalId);
+    for (const d of walk.denies) {
+      if (denyCoversPrincipal(d, principalKey, groupKeys) && denyCoversAction(d, action, req.isDataAction)) {
+        return new DecisionImpl(index, req, false, 'denied-by-deny-assignment', false, undefined, undefined, d.deny);
+      }
+    }
+  }
+
+  let conditionInvolved = false;
+  let ctx: ConditionContext | undefined;
+  for (let p = -1; p < groups.length; p++) {
+    const scopes = index.principalScopes(p < 0 ? principalKey : normalizePrincipalId(groups[p]!));
+    if (scopes === undefined) continue;
+    for (const key of keys) {
+      const list = scopes.get(key);
+      if (list === undefined) continue;
+      for (const a of list) {
+        const role = index.compiledRole(a.roleGuid);
+        if (role === undefined) continue;
+        const g = role.grant(action, req.isDataAction);
+        if (g.kind === 'none') continue;
+        if (g.kind === 'unconditional' && a.condition === undefined) {
+          return allow(index, req, a, role.role, false);
+        }
+        conditionInvolved = true;
+        ctx ??= conditionContext(req);
+        if (a.condition !== undefined && !safeEvaluate(a.condition, ctx)) continue;
+        if (g.kind === 'unconditional' || g.conditions.some((c) => safeEvaluate(c, ctx!))) {
+          return allow(index, req, a, role.role, true);
+        }
+      }
+    }
+  }
+  return new DecisionImpl(index, req, false, conditionInvolved ? 'condition-false' : 'no-matching-assignment', conditionInvolved);
+}
+
+function allow(index: AuthzIndex, req: AccessRequest, a: IndexedAssignment, role: RoleDefinition, conditionInvolved: boolean): Decision {
+  return new DecisionImpl(index, req, true, 'allowed', conditionInvolved, a.assignment, role);
+}
+
+/** A decision for when enforcement is switched off: allowed, and the explanation still says what RBAC would do. */
+export function authzOffDecision(index: AuthzIndex, req: AccessRequest): Decision {
+  return new DecisionImpl(index, req, true, 'authz-off', false);
+}

@@ -1,0 +1,126 @@
+/**
+ * Azure's error bodies for authorization failures and the roleAssignments / roleDefinitions APIs
+ * (authorization.md §4.1, §4.2, §1.8, §1.4). Messages are reproduced as data, wording and spacing included:
+ * clients and scripts parse them. Golden files in test/golden/authz/ pin every one.
+ */
+import type { Caller } from '../core/caller.js';
+import { KeylessError } from '../core/errors.js';
+import { summarizeExplanation } from './explain.js';
+import type { Explanation } from './types.js';
+
+export { invalidActionOrNotAction } from '../core/actions.js';
+
+/** Who the message names: the UPN for users, the app id for service principals (§4.1). */
+export type ClientIdentity = Pick<Caller, 'clientName' | 'objectId'>;
+
+export interface AuthorizationFailureOptions {
+  /** An ABAC condition was evaluated on the deciding path: Azure then says "or an ABAC condition not fulfilled". */
+  conditionInvolved?: boolean;
+  /** Serialized out of band (audit, `x-keyless-authz`), never in the ARM body. */
+  explanation?: Explanation;
+}
+
+function extra(explanation: Explanation | undefined, fallbackSummary: string): Record<string, unknown> {
+  return explanation === undefined
+    ? { summary: fallbackSummary }
+    : { summary: summarizeExplanation(explanation), explanation };
+}
+
+/** 403 AuthorizationFailed (§4.1). */
+export function authorizationFailed(client: ClientIdentity, action: string, scope: string, opts: AuthorizationFailureOptions = {}): KeylessError {
+  const what = opts.conditionInvolved === true ? 'does not have authorization or an ABAC condition not fulfilled to perform' : 'does not have authorization to perform';
+  return new KeylessError(
+    403,
+    'AuthorizationFailed',
+    `The client '${client.clientName}' with object id '${client.objectId}' ${what} action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    { extra: extra(opts.explanation, `denied: principal ${client.objectId} lacks '${action}' at '${scope}'`) },
+  );
+}
+
+/**
+ * 403 LinkedAuthorizationFailed (§4.2): the primary action is allowed but a linked one is not (attaching a
+ * user-assigned identity needs `.../userAssignedIdentities/assign/action` on each identity). Linked scopes are
+ * comma-joined without spaces.
+ */
+export function linkedAuthorizationFailed(
+  client: ClientIdentity,
+  primaryAction: string,
+  primaryScope: string,
+  linkedAction: string,
+  linkedScopes: readonly string[],
+  opts: { explanation?: Explanation } = {},
+): KeylessError {
+  const linked = linkedScopes.join(',');
+  return new KeylessError(
+    403,
+    'LinkedAuthorizationFailed',
+    `The client '${client.clientName}' with object id '${client.objectId}' has permission to perform action '${primaryAction}' on scope '${primaryScope}'; however, it does not have permission to perform action '${linkedAction}' on the linked scope(s) '${linked}' or the linked scope(s) are invalid.`,
+    { extra: extra(opts.explanation, `denied: principal ${client.objectId} lacks '${linkedAction}' on linked scope(s) '${linked}'`) },
+  );
+}
+
+/**
+ * 403 LinkedAuthorizationFailed for custom-role writes over assignable scopes. Azure's troubleshooting page
+ * quotes this variant with its own spacing ("linked scope(s)'…'" and "scope(s)are invalid", no final period);
+ * kept verbatim because that is what was observed (§4.2, [S8]).
+ */
+export function roleDefinitionLinkedAuthorizationFailed(
+  client: ClientIdentity,
+  primaryScope: string,
+  linkedScopes: readonly string[],
+  opts: { explanation?: Explanation } = {},
+): KeylessError {
+  const action = 'Microsoft.Authorization/roleDefinitions/write';
+  const linked = linkedScopes.join(',');
+  return new KeylessError(
+    403,
+    'LinkedAuthorizationFailed',
+    `The client '${client.clientName}' with object id '${client.objectId}' has permission to perform action '${action}' on scope '${primaryScope}'; however, it does not have permission to perform action '${action}' on the linked scope(s)'${linked}' or the linked scope(s)are invalid`,
+    { extra: extra(opts.explanation, `denied: principal ${client.objectId} lacks '${action}' on '${linked}'`) },
+  );
+}
+
+const withoutDashes = (guid: string): string => guid.replace(/-/g, '').toLowerCase();
+
+/** 409 RoleAssignmentExists; newer responses name the existing assignment (GUID without dashes). */
+export function roleAssignmentExists(existingAssignmentName?: string): KeylessError {
+  const tail = existingAssignmentName === undefined ? '' : ` The ID of the existing role assignment is ${withoutDashes(existingAssignmentName)}.`;
+  return new KeylessError(409, 'RoleAssignmentExists', `The role assignment already exists.${tail}`);
+}
+
+/** 400 PrincipalNotFound (replication-delay advice included, two spaces before "See" as Azure sends it). */
+export function principalNotFound(principalId: string, tenantId: string): KeylessError {
+  return new KeylessError(
+    400,
+    'PrincipalNotFound',
+    `Principal ${withoutDashes(principalId)} does not exist in the directory ${tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`,
+  );
+}
+
+/** 409 RoleAssignmentUpdateNotPermitted: an assignment's principal, role, scope or tenant cannot change. */
+export function roleAssignmentUpdateNotPermitted(): KeylessError {
+  return new KeylessError(409, 'RoleAssignmentUpdateNotPermitted', 'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.');
+}
+
+/**
+ * Removing the last Owner assignment at subscription scope (§1.8). The message is Azure's; the code and status
+ * are not documented publicly and are Keyless's choice (listed in docs/deviations when the lead wires it).
+ */
+export function lastOwnerAssignment(): KeylessError {
+  return new KeylessError(409, 'CannotDeleteLastRbacAdminAssignment', 'Cannot delete the last RBAC admin assignment');
+}
+
+/** 409 RoleDefinitionHasAssignments: a custom role cannot be deleted while assignments reference it. */
+export function roleDefinitionHasAssignments(): KeylessError {
+  return new KeylessError(409, 'RoleDefinitionHasAssignments', 'There are existing role assignments referencing role');
+}
+
+/** 409 RoleDefinitionWithSameNameExists: custom role names are unique per directory. */
+export function roleDefinitionWithSameNameExists(): KeylessError {
+  return new KeylessError(409, 'RoleDefinitionWithSameNameExists', 'A custom role with the same name already exists in this directory. Use a different name.');
+}
+
+/** 404 RoleDefinitionDoesNotExist for an assignment naming an unknown role. */
+export function roleDefinitionDoesNotExist(roleDefinitionId: string): KeylessError {
+  return new KeylessError(404, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${roleDefinitionId.slice(roleDefinitionId.lastIndexOf('/') + 1)}' does not exist.`);
+}

@@ -1,0 +1,540 @@
+/**
+ * The in-memory authorization index the store fills (architecture.md: "Authorization is an index, not a scan").
+ *
+ * A decision never iterates over all assignments. It walks the target's ancestors (≤ ~8 keys: resource chain,
+ * RG, subscription, management groups, `/`) and, for the caller and each of its groups, does one map lookup
+ * per ancestor. Whether a role grants an action is cached per (role, plane, action); the cache lives on the
+ * compiled role, so replacing a custom role drops it.
+ */
+import { compileActionPatterns, type ActionPattern } from '../core/actions.js';
+import { KeylessError } from '../core/errors.js';
+import { parseScope, ROOT_SCOPE, type Scope } from '../core/scope.js';
+import { builtinRoleById, roleDefinitionGuid } from './builtin-roles.js';
+import { compileCondition, type CompiledCondition, type ConditionContext } from './conditions/index.js';
+import { decide, normalizePrincipalId } from './decide.js';
+import { explainAccess } from './explain.js';
+import { ALL_PRINCIPALS_ID, type AccessRequest, type Decision, type DenyAssignment, type Explanation, type RoleAssignment, type RoleDefinition } from './types.js';
+
+export const OWNER_ROLE_GUID = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
+
+/** The part of a compiled condition the engine uses (a role's unparseable condition is one that never holds). */
+export interface Gate {
+  readonly source: string;
+  evaluate(ctx: ConditionContext): boolean;
+}
+
+/** @internal */
+export interface CompiledBlock {
+  readonly actions: readonly ActionPattern[];
+  readonly notActions: readonly ActionPattern[];
+  readonly dataActions: readonly ActionPattern[];
+  readonly notDataActions: readonly ActionPattern[];
+  readonly condition: Gate | undefined;
+}
+
+/**
+ * What a role grants for one (plane, action): nothing, unconditionally, or only when one of the listed
+ * permission-block conditions holds.
+ * @internal
+ */
+export type Grant = { readonly kind: 'none' } | { readonly kind: 'unconditional' } | { readonly kind: 'conditional'; readonly conditions: readonly Gate[] };
+
+const GRANT_NONE: Grant = Object.freeze({ kind: 'none' });
+const GRANT_ALL: Grant = Object.freeze({ kind: 'unconditional' });
+// Action strings can come from URLs (`{type}/read`), so the per-role caches are bounded.
+const GRANT_CACHE_LIMIT = 4096;
+
+/**
+ * A role's block condition that cannot be compiled never grants. Roles are shared data (one built-in ships a
+ * `conditionVersion: "1.0"` condition written in 2.0 syntax), so a bad one must not take the engine down; the
+ * version is not enforced here for the same reason — custom roles are version-checked in validateCustomRole.
+ */
+function compileBlockCondition(source: string): Gate {
+  try {
+    return compileCondition(source);
+  } catch {
+    return { source, evaluate: () => false };
+  }
+}
+
+/** @internal */
+export class CompiledRole {
+  readonly role: RoleDefinition;
+  readonly guid: string;
+  readonly blocks: readonly CompiledBlock[];
+  private readonly controlCache = new Map<string, Grant>();
+  private readonly dataCache = new Map<string, Grant>();
+
+  constructor(role: RoleDefinition) {
+    this.role = role;
+    this.guid = roleDefinitionGuid(role.name || role.id);
+    this.blocks = role.permissions.map((p) => ({
+      actions: compileActionPatterns(p.actions),
+      notActions: compileActionPatterns(p.notActions),
+      dataActions: compileActionPatterns(p.dataActions),
+      notDataActions: compileActionPatterns(p.notDataActions),
+      condition: typeof p.condition === 'string' && p.condition.trim() !== '' ? compileBlockCondition(p.condition) : undefined,
+    }));
+  }
+
+  /** `action` must be normalized (lower-case, trimmed). */
+  grant(action: string, isDataAction: boolean): Grant {
+    const cache = isDataAction ? this.dataCache : this.controlCache;
+    let g = cache.get(action);
+    if (g === undefined) {
+      g = this.computeGrant(action, isDataAction);
+      if (cache.size >= GRANT_CACHE_LIMIT) cache.clear();
+      cache.set(action, g);
+    }
+    return g;
+  }
+
+  private computeGrant(action: string, isDataAction: boolean): Grant {
+    const conditions: Gate[] = [];
+    for (const b of this.blocks) {
+      const allow = isDataAction ? b.dataActions : b.actions;
+      const subtract = isDataAction ? b.notDataActions : b.notActions;
+      if (!allow.some((p) => p.matchesNormalized(action))) continue;
+      // NotActions subtract within the same block only (authorization.md §1.3).
+      if (subtract.some((p) => p.matchesNormalized(action))) continue;
+      if (b.condition === undefined) return GRANT_ALL;
+      conditions.push(b.condition);
+    }
+    return conditions.length === 0 ? GRANT_NONE : Object.freeze({ kind: 'conditional', conditions });
+  }
+}
+
+/** @internal */
+export interface IndexedAssignment {
+  readonly assignment: RoleAssignment;
+  readonly scope: Scope;
+  readonly principalKey: string;
+  readonly roleGuid: string;
+  readonly condition: CompiledCondition | undefined;
+}
+
+/** @internal */
+export interface CompiledDenyBlock {
+  readonly actions: readonly ActionPattern[];
+  readonly notActions: readonly ActionPattern[];
+  readonly dataActions: readonly ActionPattern[];
+  readonly notDataActions: readonly ActionPattern[];
+}
+
+/** @internal */
+export interface IndexedDeny {
+  readonly deny: DenyAssignment;
+  readonly scope: Scope;
+  readonly allPrincipals: boolean;
+  readonly principals: ReadonlySet<string>;
+  readonly excluded: ReadonlySet<string>;
+  readonly blocks: readonly CompiledDenyBlock[];
+}
+
+/**
+ * The scopes a decision walks for one target, narrowest first, with management groups spliced in.
+ * @internal
+ */
+export interface ScopeWalk {
+  readonly scope: Scope;
+  readonly keys: readonly string[];
+  readonly ids: readonly string[];
+  /**
+   * Deny assignments along the walk that can apply here (those with doNotApplyToChildScopes only at the target),
+   * narrowest first. Deny assignments are few and rarely change, so they are resolved once per walk and the
+   * walk cache is dropped whenever one changes.
+   */
+  readonly denies: readonly IndexedDeny[];
+}
+
+const SCOPE_CACHE_LIMIT = 50_000;
+
+/** Built-in roles never change at run time, so their compiled form (and grant cache) is shared by all indexes. */
+const builtinCompiled = new Map<string, CompiledRole | null>();
+
+function toSet(items: readonly { id: string }[]): Set<string> {
+  return new Set(items.map((p) => normalizePrincipalId(p.id)));
+}
+
+export class AuthzIndex {
+  /** principal → scope key → assignments */
+  private readonly byPrincipal = new Map<string, Map<string, IndexedAssignment[]>>();
+  private readonly byName = new Map<string, IndexedAssignment>();
+  private readonly byScope = new Map<string, Set<IndexedAssignment>>();
+  private readonly byRole = new Map<string, Set<IndexedAssignment>>();
+  private readonly denyByScope = new Map<string, IndexedDeny[]>();
+  private readonly denyByName = new Map<string, IndexedDeny>();
+  private readonly customRoles = new Map<string, CompiledRole>();
+  /** management group id (lower) → parent id (lower), display id kept separately. */
+  private readonly mgParent = new Map<string, string | null>();
+  private readonly mgDisplay = new Map<string, string>();
+  private readonly subscriptionMg = new Map<string, string>();
+  private readonly walkCache = new Map<string, ScopeWalk>();
+  /**
+   * One parsed Scope per distinct key, shared by every assignment / deny assignment there (many assignments
+   * share few scopes), with a reference count so removals release it. Walks reuse the interned key strings,
+   * so map hits compare identical strings instead of 150-character copies.
+   */
+  private readonly scopes = new Map<string, { scope: Scope; refs: number }>();
+
+  // ---- role definitions -------------------------------------------------------------------------------------
+
+  /** Adds or replaces a custom role; compiled patterns and the grant cache are rebuilt. */
+  upsertRoleDefinition(role: RoleDefinition): void {
+    const compiled = new CompiledRole(role);
+    this.customRoles.set(compiled.guid, compiled);
+  }
+
+  removeRoleDefinition(idOrGuid: string): boolean {
+    return this.customRoles.delete(roleDefinitionGuid(idOrGuid));
+  }
+
+  /** Custom role by GUID, else built-in. */
+  getRoleDefinition(idOrGuid: string): RoleDefinition | undefined {
+    return this.compiledRole(roleDefinitionGuid(idOrGuid))?.role;
+  }
+
+  customRoleDefinitions(): RoleDefinition[] {
+    return [...this.customRoles.values()].map((c) => c.role);
+  }
+
+  /** @internal */
+  compiledRole(guid: string): CompiledRole | undefined {
+    const custom = this.customRoles.get(guid);
+    if (custom !== undefined) return custom;
+    let b = builtinCompiled.get(guid);
+    if (b === undefined) {
+      const def = builtinRoleById(guid);
+      b = def === undefined ? null : new CompiledRole(def);
+      builtinCompiled.set(guid, b);
+    }
+    return b ?? undefined;
+  }
+
+  // ---- role assignments -------------------------------------------------------------------------------------
+
+  /**
+   * Adds or replaces (by name) a role assignment. Parses its scope and compiles its condition here, so bad
+   * input fails at write time (KeylessError 400) and decisions never parse.
+   */
+  upsertRoleAssignment(assignment: RoleAssignment): void {
+    const scope = this.internScope(parseScope(assignment.scope, { propertyPath: 'properties.scope' }));
+    const condition =
+      typeof assignment.condition === 'string' && assignment.condition.trim() !== ''
+        ? compileCondition(assignment.condition, assignment.conditionVersion ?? '2.0')
+        : undefined;
+    const entry: IndexedAssignment = {
+      assignment,
+      scope,
+      principalKey: normalizePrincipalId(assignment.principalId),
+      roleGuid: roleDefinitionGuid(assignment.roleDefinitionId),
+      condition,
+    };
+    this.removeRoleAssignment(assignment.name);
+    const nameKey = assignment.name.toLowerCase();
+    this.byName.set(nameKey, entry);
+    let scopes = this.byPrincipal.get(entry.principalKey);
+    if (scopes === undefined) this.byPrincipal.set(entry.principalKey, (scopes = new Map()));
+    let list = scopes.get(scope.key);
+    if (list === undefined) scopes.set(scope.key, (list = []));
+    list.push(entry);
+    addTo(this.byScope, scope.key, entry);
+    addTo(this.byRole, entry.roleGuid, entry);
+  }
+
+  removeRoleAssignment(name: string): boolean {
+    const nameKey = name.toLowerCase();
+    const entry = this.byName.get(nameKey);
+    if (entry === undefined) return false;
+    this.byName.delete(nameKey);
+    const scopes = this.byPrincipal.get(entry.principalKey);
+    const list = scopes?.get(entry.scope.key);
+    if (scopes !== undefined && list !== undefined) {
+      const i = list.indexOf(entry);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) scopes.delete(entry.scope.key);
+      if (scopes.size === 0) this.byPrincipal.delete(entry.principalKey);
+    }
+    removeFrom(this.byScope, entry.scope.key, entry);
+    removeFrom(this.byRole, entry.roleGuid, entry);
+    this.releaseScope(entry.scope);
+    return true;
+  }
+
+  getRoleAssignment(name: string): RoleAssignment | undefined {
+    return this.byName.get(name.toLowerCase())?.assignment;
+  }
+
+  /** Assignments whose scope is exactly `scope` (case-insensitive). */
+  assignmentsAtScope(scope: string): RoleAssignment[] {
+    return [...(this.byScope.get(parseScope(scope).key) ?? [])].map((e) => e.assignment);
+  }
+
+  /** All assignments of one principal (any scope). */
+  assignmentsOfPrincipal(principalId: string): RoleAssignment[] {
+    const scopes = this.byPrincipal.get(normalizePrincipalId(principalId));
+    if (scopes === undefined) return [];
+    return [...scopes.values()].flat().map((e) => e.assignment);
+  }
+
+  /** The existing assignment binding the same principal + role at the same scope, if any (RoleAssignmentExists). */
+  findDuplicate(a: Pick<RoleAssignment, 'scope' | 'principalId' | 'roleDefinitionId'>): RoleAssignment | undefined {
+    const key = parseScope(a.scope).key;
+    const guid = roleDefinitionGuid(a.roleDefinitionId);
+    const list = this.byPrincipal.get(normalizePrincipalId(a.principalId))?.get(key) ?? [];
+    return list.find((e) => e.roleGuid === guid)?.assignment;
+  }
+
+  /** How many assignments reference a role (RoleDefinitionHasAssignments). */
+  countAssignmentsOfRole(idOrGuid: string): number {
+    return this.byRole.get(roleDefinitionGuid(idOrGuid))?.size ?? 0;
+  }
+
+  /**
+   * True when deleting this assignment would remove the last Owner at its subscription scope (Azure refuses,
+   * authorization.md §1.8).
+   */
+  isLastSubscriptionOwner(name: string): boolean {
+    const entry = this.byName.get(name.toLowerCase());
+    if (entry === undefined || entry.scope.level !== 'subscription' || entry.roleGuid !== OWNER_ROLE_GUID) return false;
+    for (const other of this.byScope.get(entry.scope.key) ?? []) {
+      if (other !== entry && other.roleGuid === OWNER_ROLE_GUID) return false;
+    }
+    return true;
+  }
+
+  get assignmentCount(): number {
+    return this.byName.size;
+  }
+
+  // ---- deny assignments -------------------------------------------------------------------------------------
+
+  upsertDenyAssignment(deny: DenyAssignment): void {
+    const scope = this.internScope(parseScope(deny.scope, { propertyPath: 'properties.scope' }));
+    const principals = toSet(deny.principals);
+    const entry: IndexedDeny = {
+      deny,
+      scope,
+      allPrincipals: principals.has(ALL_PRINCIPALS_ID),
+      principals,
+      excluded: toSet(deny.excludePrincipals),
+      blocks: deny.permissions.map((p) => ({
+        actions: compileActionPatterns(p.actions),
+        notActions: compileActionPatterns(p.notActions),
+        dataActions: compileActionPatterns(p.dataActions),
+        notDataActions: compileActionPatterns(p.notDataActions),
+      })),
+    };
+    this.removeDenyAssignment(deny.name);
+    this.denyByName.set(deny.name.toLowerCase(), entry);
+    const list = this.denyByScope.get(scope.key);
+    if (list === undefined) this.denyByScope.set(scope.key, [entry]);
+    else list.push(entry);
+    this.walkCache.clear();
+  }
+
+  removeDenyAssignment(name: string): boolean {
+    const key = name.toLowerCase();
+    const entry = this.denyByName.get(key);
+    if (entry === undefined) return false;
+    this.denyByName.delete(key);
+    const list = this.denyByScope.get(entry.scope.key);
+    if (list !== undefined) {
+      const i = list.indexOf(entry);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.denyByScope.delete(entry.scope.key);
+    }
+    this.releaseScope(entry.scope);
+    this.walkCache.clear();
+    return true;
+  }
+
+  denyAssignments(): DenyAssignment[] {
+    return [...this.denyByName.values()].map((e) => e.deny);
+  }
+
+  get denyAssignmentCount(): number {
+    return this.denyByName.size;
+  }
+
+  private internScope(parsed: Scope): Scope {
+    const hit = this.scopes.get(parsed.key);
+    if (hit !== undefined) {
+      hit.refs++;
+      return hit.scope;
+    }
+    this.scopes.set(parsed.key, { scope: parsed, refs: 1 });
+    return parsed;
+  }
+
+  private releaseScope(scope: Scope): void {
+    const hit = this.scopes.get(scope.key);
+    if (hit !== undefined && --hit.refs <= 0) this.scopes.delete(scope.key);
+  }
+
+  // ---- management-group hierarchy ---------------------------------------------------------------------------
+
+  /** Declares a management group and its parent (null/undefined: directly under the tenant root). */
+  setManagementGroup(groupId: string, parentGroupId?: string | null): void {
+    const key = groupId.toLowerCase();
+    const parent = parentGroupId == null ? null : parentGroupId.toLowerCase();
+    // Refuse cycles: ARM does not allow a group to become its own ancestor.
+    for (let p = parent, hops = 0; p !== null; p = this.mgParent.get(p) ?? null, hops++) {
+      if (p === key || hops > 64) {
+        throw new KeylessError(400, 'InvalidManagementGroupHierarchy', `Management group '${groupId}' cannot be placed under its own descendant '${parentGroupId}'.`);
+      }
+    }
+    this.mgParent.set(key, parent);
+    this.mgDisplay.set(key, groupId);
+    this.walkCache.clear();
+  }
+
+  removeManagementGroup(groupId: string): void {
+    this.mgParent.delete(groupId.toLowerCase());
+    this.walkCache.clear();
+  }
+
+  /** Places a subscription under a management group (null: no group, i.e. directly under `/`). */
+  setSubscriptionManagementGroup(subscriptionId: string, groupId: string | null): void {
+    if (groupId === null) this.subscriptionMg.delete(subscriptionId.toLowerCase());
+    else this.subscriptionMg.set(subscriptionId.toLowerCase(), groupId.toLowerCase());
+    this.walkCache.clear();
+  }
+
+  private mgChain(groupKey: string | undefined): string[] {
+    const out: string[] = [];
+    for (let g = groupKey, hops = 0; g !== undefined && hops < 64; hops++) {
+      out.push(this.mgDisplay.get(g) ?? g);
+      const parent = this.mgParent.get(g);
+      g = parent === null ? undefined : parent;
+    }
+    return out;
+  }
+
+  /**
+   * The ancestors a decision at `scope` walks, narrowest first; cached per input string.
+   * @internal
+   */
+  walk(scope: string): ScopeWalk {
+    let w = this.walkCache.get(scope);
+    if (w !== undefined) return w;
+    const parsed = parseScope(scope);
+    const chain = parsed.ancestors();
+    const ids: string[] = [];
+    for (const s of chain) {
+      if (s.level === 'root') break;
+      ids.push(s.id);
+      if (s.level === 'subscription') {
+        for (const mg of this.mgChain(this.subscriptionMg.get(s.subscriptionId!.toLowerCase()))) ids.push(`/providers/Microsoft.Management/managementGroups/${mg}`);
+        break;
+      }
+      if (s.level === 'managementGroup') {
+        const parent = this.mgParent.get(s.managementGroupId!.toLowerCase());
+        for (const mg of this.mgChain(parent ?? undefined)) ids.push(`/providers/Microsoft.Management/managementGroups/${mg}`);
+        break;
+      }
+    }
+    ids.push(ROOT_SCOPE);
+    const keys = ids.map((i) => this.canonicalKey(i.toLowerCase()));
+    const denies: IndexedDeny[] = [];
+    if (this.denyByName.size > 0) {
+      keys.forEach((k, i) => {
+        for (const d of this.denyByScope.get(k) ?? []) if (i === 0 || !d.deny.doNotApplyToChildScopes) denies.push(d);
+      });
+    }
+    w = { scope: parsed, ids, keys, denies };
+    if (this.walkCache.size >= SCOPE_CACHE_LIMIT) this.walkCache.clear();
+    this.walkCache.set(scope, w);
+    return w;
+  }
+
+  private canonicalKey(key: string): string {
+    return this.scopes.get(key)?.scope.key ?? key;
+  }
+
+  /** Whether `role` may be assigned at `scope`: one of its assignable scopes is the scope or an ancestor (MGs included). */
+  isAssignableAt(role: RoleDefinition, scope: string): boolean {
+    const keys = this.walk(scope).keys;
+    return role.assignableScopes.some((s) => {
+      const k = s === ROOT_SCOPE ? ROOT_SCOPE : s.replace(/\/+$/, '').toLowerCase();
+      return keys.includes(k);
+    });
+  }
+
+  /**
+   * Subscriptions in which the principal (or one of its groups) holds an assignment at or below the
+   * subscription, or 'all' when one sits at `/`. Management-group assignments cover the subscriptions the
+   * index knows to be under that group. Scans the principal's own assignments only.
+   */
+  visibleSubscriptions(principalId: string, groupIds: readonly string[] = []): Set<string> | 'all' {
+    const out = new Set<string>();
+    const mgKeys = new Set<string>();
+    for (const p of [principalId, ...groupIds]) {
+      for (const list of this.byPrincipal.get(normalizePrincipalId(p))?.values() ?? []) {
+        for (const e of list) {
+          if (e.scope.level === 'root') return 'all';
+          if (e.scope.subscriptionId !== undefined) out.add(e.scope.subscriptionId.toLowerCase());
+          else if (e.scope.managementGroupId !== undefined) mgKeys.add(e.scope.managementGroupId.toLowerCase());
+        }
+      }
+    }
+    if (mgKeys.size > 0) {
+      for (const [sub, mg] of this.subscriptionMg) {
+        if (this.mgChain(mg).some((g) => mgKeys.has(g.toLowerCase()))) out.add(sub);
+      }
+    }
+    return out;
+  }
+
+  // ---- lookups used by decide()/explain() ----------------------------------------------------------------------
+
+  /** @internal */
+  assignmentsAt(principalKey: string, scopeKey: string): readonly IndexedAssignment[] | undefined {
+    return this.byPrincipal.get(principalKey)?.get(scopeKey);
+  }
+
+  /** The principal's assignments by scope key (decide() fetches this once per principal). @internal */
+  principalScopes(principalKey: string): ReadonlyMap<string, readonly IndexedAssignment[]> | undefined {
+    return this.byPrincipal.get(principalKey);
+  }
+
+  /** @internal */
+  denyAt(scopeKey: string): readonly IndexedDeny[] | undefined {
+    return this.denyByScope.get(scopeKey);
+  }
+
+  // ---- the question -----------------------------------------------------------------------------------------
+
+  /** May `req.principalId` (or one of its groups) perform `req.action` at `req.scope`? */
+  decide(req: AccessRequest): Decision {
+    return decide(this, req);
+  }
+
+  /** The traced version of decide(): every assignment and deny assignment considered, and roles that would grant. */
+  explain(req: AccessRequest): Explanation {
+    return explainAccess(this, req);
+  }
+
+}
+
+function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  let s = m.get(k);
+  if (s === undefined) m.set(k, (s = new Set()));
+  s.add(v);
+}
+
+function removeFrom<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  const s = m.get(k);
+  if (s === undefined) return;
+  s.delete(v);
+  if (s.size === 0) m.delete(k);
+}
+
+// ---- public surface of the authorization engine --------------------------------------------------------------
+export * from './types.js';
+export { builtinRoles, builtinRoleById, builtinRoleByName, roleDefinitionGuid, isBuiltinRoleGuid, BUILTIN_ROLE_DEFINITION_PREFIX } from './builtin-roles.js';
+export { renderExplanation, summarizeExplanation, suggestRoles } from './explain.js';
+export * from './errors.js';
+export { validateCustomRole, type CustomRoleInput } from './custom-roles.js';
+export { RbacAccessControl, createAccessControl, type AccessControlOptions } from './access-control.js';
+export { normalizePrincipalId } from './decide.js';
