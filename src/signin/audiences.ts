@@ -35,8 +35,23 @@ export class AudienceCatalog {
     this.suffixes = [opts.dnsSuffix.toLowerCase(), 'localhost'];
   }
 
+  /** Known URL audiences never change at run time, so the answer is kept (the IMDS hot path asks per request). */
+  private readonly memo = new Map<string, boolean>();
+
   /** `isApp` answers for `api://{appId}` and bare GUIDs naming registered applications. */
   isKnown(resource: string, isApp: (appIdOrUri: string) => boolean): boolean {
+    const hit = this.memo.get(resource);
+    if (hit !== undefined) return hit;
+    const answer = this.decide(resource, isApp);
+    // App registrations can change, so only URL answers are kept; bounded against hostile input.
+    if (/^https?:\/\//i.test(resource)) {
+      if (this.memo.size >= 10_000) this.memo.clear();
+      this.memo.set(resource, answer);
+    }
+    return answer;
+  }
+
+  private decide(resource: string, isApp: (appIdOrUri: string) => boolean): boolean {
     const n = normalizeAudience(resource);
     if (this.known.has(n)) return true;
     let url: URL | undefined;
