@@ -60,7 +60,8 @@ export function parseArmPath(rawPath: string, method: string): ArmRoute | undefi
   }
   // A provider segment inside a resource id whose preceding segment is a type name would be odd; ARM
   // namespaces always contain a dot, which also distinguishes `providers` used as a resource name.
-  while (i >= 0 && !(s[i + 1] ?? '').includes('.')) i = lower.lastIndexOf('providers', i - 1);
+  // lastIndexOf(x, -1) would search from the end again: stop explicitly at the first segment.
+  while (i >= 0 && !(s[i + 1] ?? '').includes('.')) i = i > 0 ? lower.lastIndexOf('providers', i - 1) : -1;
   if (i < 0) return undefined;
   const scope = i === 0 ? '/' : '/' + s.slice(0, i).join('/');
   const scopeLower = scope.toLowerCase().split('/');

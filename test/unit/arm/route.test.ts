@@ -48,3 +48,10 @@ describe('ARM route parsing', () => {
     );
   });
 });
+
+describe('ARM route parsing: regressions', () => {
+  it('terminates on a provider segment with no namespace at the start of the path (used to loop forever)', () => {
+    expect(parseArmPath('/providers/abc', 'GET')).toBeUndefined();
+    expect(parseArmPath('/providers/providers/providers', 'GET')).toBeUndefined();
+  });
+});
