@@ -1,10 +1,11 @@
+import { createHash, X509Certificate } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { newGuid } from '../core/ids.js';
 import type { Store, Tx } from '../store/index.js';
 import { repos } from '../store/index.js';
 import type { PrincipalRow } from '../store/index.js';
 import { generateClientSecret, hashSecret, secretHint, verifySecretHash } from './secrets.js';
-import type { Principal, PrincipalKind } from './types.js';
+import type { CertificateCredential, Principal, PrincipalKind } from './types.js';
 
 const toPrincipal = (r: PrincipalRow): Principal => ({
   objectId: r.object_id,
@@ -30,6 +31,10 @@ export class Directory {
   ) {
     store.onChange((c) => {
       if (c.topic === 'principal') this.forget(c.key);
+      if (c.topic === 'all') {
+        this.byObjectId.clear();
+        this.appToObject.clear();
+      }
     });
   }
 
@@ -146,6 +151,42 @@ export class Directory {
     return secret;
   }
 
+  /**
+   * Registers the public part of a certificate as a credential (an app's keyCredential). Thumbprints are upper-case
+   * hex of the DER, SHA-1 as Azure shows it and SHA-256 for `x5t#S256`; registering the same certificate twice is a no-op.
+   */
+  async addCertificate(objectId: string, certPem: string, displayName?: string): Promise<CertificateCredential> {
+    const cert = new X509Certificate(certPem);
+    const sha1 = createHash('sha1').update(cert.raw).digest('hex').toUpperCase();
+    const existing = (await this.certificates(objectId)).find((c) => c.thumbprintSha1 === sha1);
+    if (existing) return existing;
+    const row = {
+      id: newGuid(),
+      object_id: objectId.toLowerCase(),
+      kind: 'certificate' as const,
+      display_name: displayName ?? (/CN=([^\n,]+)/.exec(cert.subject)?.[1] ?? 'certificate'),
+      secret_hash: null,
+      hint: null,
+      thumbprint_sha1: sha1,
+      thumbprint_sha256: createHash('sha256').update(cert.raw).digest('hex').toUpperCase(),
+      cert_pem: cert.toString(),
+      start_at: Date.parse(cert.validFrom),
+      end_at: Date.parse(cert.validTo),
+      created_at: this.clock.now(),
+    };
+    await this.store.transaction(async (tx, changed) => {
+      await repos.credentials.insert(tx, row);
+      changed({ topic: 'credential', key: objectId.toLowerCase() });
+    });
+    return toCertificate(row);
+  }
+
+  /** A principal's certificate credentials (public parts only). */
+  async certificates(objectId: string): Promise<CertificateCredential[]> {
+    const creds = await repos.credentials.forPrincipal(this.store.db, objectId.toLowerCase());
+    return creds.filter((c) => c.kind === 'certificate' && c.cert_pem && c.thumbprint_sha1).map(toCertificate);
+  }
+
   /** Returns the application principal if `secret` is one of its current client secrets. */
   async verifyClientSecret(appId: string, secret: string): Promise<Principal | undefined> {
     const p = await this.getByAppId(appId);
@@ -157,6 +198,28 @@ export class Directory {
     );
     return ok ? p : undefined;
   }
+}
+
+function toCertificate(c: {
+  id: string;
+  object_id: string;
+  display_name: string;
+  thumbprint_sha1: string | null;
+  thumbprint_sha256: string | null;
+  cert_pem: string | null;
+  start_at: number;
+  end_at: number;
+}): CertificateCredential {
+  return {
+    id: c.id,
+    objectId: c.object_id,
+    displayName: c.display_name,
+    thumbprintSha1: c.thumbprint_sha1 ?? '',
+    thumbprintSha256: c.thumbprint_sha256 ?? '',
+    certPem: c.cert_pem ?? '',
+    startAt: c.start_at,
+    endAt: c.end_at,
+  };
 }
 
 function toRow(p: Principal): PrincipalRow {

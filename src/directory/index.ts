@@ -1,3 +1,3 @@
 export { Directory } from './directory.js';
-export type { Principal, PrincipalKind } from './types.js';
+export type { CertificateCredential, Principal, PrincipalKind } from './types.js';
 export { isManagedIdentity } from './types.js';

@@ -13,3 +13,16 @@ export interface Principal {
 }
 
 export const isManagedIdentity = (p: Principal): boolean => p.kind !== 'Application';
+
+/** A certificate registered on an application (its keyCredential); thumbprints are upper-case hex of the DER. */
+export interface CertificateCredential {
+  id: string;
+  objectId: string;
+  displayName: string;
+  thumbprintSha1: string;
+  thumbprintSha256: string;
+  certPem: string;
+  /** validity of the certificate, epoch ms */
+  startAt: number;
+  endAt: number;
+}
