@@ -1,0 +1,95 @@
+import type { AccessControl, AccessResult } from '../core/access.js';
+import type { KeylessError } from '../core/errors.js';
+import type { BlobPrincipal } from './auth/authenticate.js';
+import { checkSasPermission } from './auth/sas.js';
+import type { StorageAccount } from './domain/accounts.js';
+import { authorizationPermissionMismatch, isStorageError } from './errors.js';
+import type { OperationSpec } from './operations.js';
+
+/** The outcome of step 2, kept for the audit record whether or not it allowed the request. */
+export interface BlobDecision {
+  allowed: boolean;
+  action: string;
+  scope: string;
+  via: string;
+  summary: string;
+  explanation?: unknown;
+  error?: KeylessError;
+}
+
+export interface AuthorizationTarget {
+  container: string | undefined;
+  blob: string | undefined;
+  /** List Blobs' `prefix`, an ABAC request attribute. */
+  prefix: string | undefined;
+  /** Whether the addressed blob exists (create-only permissions). */
+  exists: boolean;
+}
+
+const ATTR = {
+  account: 'Microsoft.Storage/storageAccounts:name',
+  hns: 'Microsoft.Storage/storageAccounts:isHnsEnabled',
+  container: 'Microsoft.Storage/storageAccounts/blobServices/containers:name',
+  path: 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path',
+  prefix: 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs:prefix',
+};
+
+/** Container-level and blob-level requests are authorized at the container; service-level at the blob service. */
+export function blobScope(account: StorageAccount, container: string | undefined): string {
+  const service = `${account.id}/blobServices/default`;
+  return container === undefined ? service : `${service}/containers/${container}`;
+}
+
+/**
+ * Step 2. Bearer callers go through RBAC with the operation's action and the ABAC attributes Storage defines
+ * (authorization.md §1.7, §3.2): holding a control-plane role such as Owner grants no blob data. A Shared Key
+ * caller holds the account key, which is full access; a SAS grants what its fields say.
+ */
+export function authorizeBlob(access: AccessControl, principal: BlobPrincipal, op: OperationSpec, account: StorageAccount, t: AuthorizationTarget): BlobDecision {
+  const scope = blobScope(account, t.container);
+  if (principal.kind === 'sharedKey') {
+    return { allowed: true, action: op.rbac.action, scope, via: `sharedKey:${principal.keyName}`, summary: `account key ${principal.keyName}` };
+  }
+  if (principal.kind === 'sas') {
+    const via = `${principal.sas.kind}Sas:${principal.keyName}`;
+    const summary = `${principal.sas.kind} SAS sp=${principal.sas.sp}${principal.sas.sr ? ` sr=${principal.sas.sr}` : ''}${principal.sas.srt ? ` srt=${principal.sas.srt}` : ''}`;
+    try {
+      checkSasPermission(principal.sas, op, t.exists);
+      return { allowed: true, action: op.rbac.action, scope, via, summary };
+    } catch (e) {
+      if (!isStorageError(e)) throw e;
+      return { allowed: false, action: op.rbac.action, scope, via, summary: `${summary}: ${e.code}`, error: e };
+    }
+  }
+
+  const caller = principal.caller;
+  const groups = caller.claims?.['groups'];
+  const resource: Record<string, unknown> = { [ATTR.account]: account.name, [ATTR.hns]: false };
+  if (t.container !== undefined) resource[ATTR.container] = t.container;
+  if (t.blob !== undefined) resource[ATTR.path] = t.blob;
+  const request: Record<string, unknown> = {};
+  if (t.prefix !== undefined) request[ATTR.prefix] = t.prefix;
+  const ask = (action: string): AccessResult =>
+    access.check({
+      principalId: caller.objectId,
+      ...(Array.isArray(groups) ? { groupIds: groups.filter((g): g is string => typeof g === 'string') } : {}),
+      action,
+      isDataAction: op.rbac.dataAction,
+      scope,
+      attributes: { resource, request, ...(op.rbac.subOperation ? { subOperation: op.rbac.subOperation } : {}) },
+    });
+
+  let action = op.rbac.action;
+  let r = ask(action);
+  // A new blob may be created with `add/action` alone (Storage Blob Data Contributor's "create only" half).
+  if (!r.allowed && !t.exists && op.rbac.createAlternative) {
+    const alt = ask(op.rbac.createAlternative);
+    if (alt.allowed) {
+      action = op.rbac.createAlternative;
+      r = alt;
+    }
+  }
+  const decision: BlobDecision = { allowed: r.allowed, action, scope, via: 'bearer', summary: r.summary, explanation: r.explanation };
+  if (!r.allowed) decision.error = authorizationPermissionMismatch(`${caller.objectId} lacks ${action} at ${scope}: ${r.summary}`);
+  return decision;
+}
