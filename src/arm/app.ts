@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { KeylessError, isKeylessError } from '../core/errors.js';
 import { splitTarget } from '../core/request-target.js';
 import type { Caller } from '../core/caller.js';
-import type { ArmDeps, ArmRequest, ArmResponse, ProviderHandler } from './context.js';
+import type { ArmActivityEvent, ArmDeps, ArmRequest, ArmResponse, ProviderHandler } from './context.js';
 import { armError, invalidRequestContent, methodNotAllowed, missingApiVersion, serializeArmError, invalidResourceType } from './errors.js';
 import { parseArmPath, type ArmRoute } from './route.js';
 import { handleCoreRoute } from './providers/resources.js';
@@ -19,6 +19,8 @@ const MAX_BODY = 4 * 1024 * 1024;
 export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): FastifyInstance {
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: MAX_BODY, routerOptions: { caseSensitive: false }, return503OnClosing: false });
   const byType = new Map<string, ProviderHandler>(deps.providers.map((p) => [p.type.toLowerCase(), p]));
+  // Audit: who asked for what, kept from authentication until the response is known (see recordActivity).
+  const activityOf = new WeakMap<FastifyRequest, Pick<ArmActivityEvent, 'caller' | 'operation' | 'resourceId' | 'scope' | 'subscriptionId' | 'resourceGroup'>>();
 
   app.removeAllContentTypeParsers();
   // ARM reads JSON whatever the content type says (az sends application/json; some tools send none).
@@ -40,7 +42,7 @@ export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): Fa
     if (req.method !== 'GET' && req.method !== 'HEAD' && res.status < 300) await deps.afterMutation?.();
     reply.status(res.status);
     for (const [k, v] of Object.entries(res.headers ?? {})) reply.header(k, v);
-    setIds(req, reply);
+    recordActivity(req, res.status, setIds(req, reply));
     if (res.body === undefined) return reply.send();
     return reply.type('application/json; charset=utf-8').send(JSON.stringify(res.body));
   });
@@ -54,6 +56,7 @@ export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): Fa
     if (route.kind === 'metadataEndpoints') return handleCoreRoute(route, req.method, undefined, query, deps);
 
     const caller = await authenticate(req);
+    if (deps.onActivity) activityOf.set(req, { caller, ...operationOf(route, req.method.toUpperCase()) });
     const apiVersion = query['api-version'];
     if (!apiVersion) throw missingApiVersion();
 
@@ -65,6 +68,8 @@ export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): Fa
     const method = req.method.toUpperCase();
 
     if (!route.name) {
+      if (method === 'POST' && handler.post) return handler.post(armReq);
+      if (method === 'GET' && handler.listPage) return handler.listPage(armReq);
       if (method !== 'GET' || !handler.list) throw methodNotAllowed(method, url.pathname);
       const items = await handler.list(armReq);
       return { status: 200, body: { value: handler.authorizesItself ? items : visible(items, caller, handler, armReq) } };
@@ -150,14 +155,70 @@ export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): Fa
     if (e.status >= 500) deps.log.error({ surface: 'arm', method: req.method, path: req.url.split('?')[0], code: e.code, detail: e.detail }, 'internal error');
     else deps.log.debug({ surface: 'arm', method: req.method, path: req.url.split('?')[0], code: e.code, detail: e.detail }, 'request refused');
     for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
-    setIds(req, reply);
+    recordActivity(req, e.status, setIds(req, reply), e);
     if (e.extra['explanation'] !== undefined) reply.header('x-keyless-authz', String(e.extra['summary'] ?? ''));
     reply.status(e.status).type('application/json; charset=utf-8');
     return reply.send(JSON.stringify(serializeArmError(e)));
   }
 
+  /**
+   * Step 4 (audit): the activity log gets every authenticated mutation, whatever its outcome, and every
+   * authorization denial (reads included) with the engine's explanation. Unauthenticated requests have no
+   * caller to attribute them to; Azure's activity log leaves them out too.
+   */
+  function recordActivity(req: FastifyRequest, status: number, ids: { requestId: string; correlationId: string }, err?: KeylessError): void {
+    if (!deps.onActivity) return;
+    const who = activityOf.get(req);
+    if (!who) return;
+    const method = req.method.toUpperCase();
+    const explanation = err?.status === 403 ? err.extra['explanation'] : undefined;
+    if (!MUTATIONS.has(method) && explanation === undefined) return;
+    try {
+      deps.onActivity({
+        ...who,
+        at: deps.clock.now(),
+        method,
+        status,
+        correlationId: ids.correlationId,
+        requestId: ids.requestId,
+        clientRequestId: header(req, 'x-ms-client-request-id'),
+        clientIp: req.socket.remoteAddress,
+        error: err ? { code: err.code, message: err.message } : undefined,
+        denial: explanation === undefined ? undefined : { summary: String(err?.extra['summary'] ?? ''), explanation },
+      });
+    } catch (e) {
+      deps.log.error({ surface: 'arm', err: String(e) }, 'activity hook failed');
+    }
+  }
+
+  /** The action a request performs and where, as the activity log names it (computed like the authorization step). */
+  function operationOf(route: ArmRoute, method: string): Pick<ArmActivityEvent, 'operation' | 'resourceId' | 'scope' | 'subscriptionId' | 'resourceGroup'> {
+    const verb = method === 'GET' || method === 'HEAD' ? 'read' : method === 'DELETE' ? 'delete' : 'write';
+    switch (route.kind) {
+      case 'resource': {
+        const handler = byType.get(route.type.toLowerCase());
+        const operation = handler?.actionFor?.(method, route) ?? defaultAction(handler?.type ?? route.type, method, route.action);
+        return { operation, resourceId: route.id, scope: handler?.authorizationScope?.(route) ?? route.id, subscriptionId: route.subscriptionId, resourceGroup: route.group };
+      }
+      case 'group':
+        return { operation: `Microsoft.Resources/subscriptions/resourceGroups/${verb}`, resourceId: route.id, scope: route.id, subscriptionId: route.subscriptionId, resourceGroup: route.group };
+      case 'subscription':
+      case 'groups':
+      case 'genericResources':
+      case 'providers': {
+        const id = `/subscriptions/${route.subscriptionId}`;
+        const type = route.kind === 'groups' ? 'Microsoft.Resources/subscriptions/resourceGroups' : route.kind === 'providers' ? 'Microsoft.Resources/subscriptions/providers' : route.kind === 'genericResources' ? 'Microsoft.Resources/subscriptions/resources' : 'Microsoft.Resources/subscriptions';
+        return { operation: `${type}/${verb}`, resourceId: id, scope: id, subscriptionId: route.subscriptionId, resourceGroup: route.kind === 'genericResources' ? route.group : undefined };
+      }
+      default:
+        return { operation: `Microsoft.Resources/${route.kind}/${verb}`, resourceId: '/', scope: '/', subscriptionId: undefined, resourceGroup: undefined };
+    }
+  }
+
   return app;
 }
+
+const MUTATIONS = new Set(['PUT', 'PATCH', 'DELETE', 'POST']);
 
 const isStored = (x: unknown): x is StoredResource =>
   typeof x === 'object' && x !== null && 'typeKey' in x && 'body' in x && 'internal' in x;
@@ -175,7 +236,7 @@ export function defaultAction(type: string, method: string, action: string | und
   }
 }
 
-function setIds(req: FastifyRequest, reply: FastifyReply): void {
+function setIds(req: FastifyRequest, reply: FastifyReply): { requestId: string; correlationId: string } {
   const requestId = randomUUID();
   const correlation = header(req, 'x-ms-correlation-request-id') ?? header(req, 'x-ms-client-request-id') ?? requestId;
   reply.header('x-ms-request-id', requestId);
@@ -183,6 +244,7 @@ function setIds(req: FastifyRequest, reply: FastifyReply): void {
   reply.header('x-ms-routing-request-id', `KEYLESS:${requestId}`);
   const clientRequestId = header(req, 'x-ms-client-request-id');
   if (clientRequestId) reply.header('x-ms-client-request-id', clientRequestId);
+  return { requestId, correlationId: correlation };
 }
 
 const header = (req: FastifyRequest, name: string): string | undefined => {

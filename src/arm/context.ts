@@ -34,6 +34,29 @@ export interface ArmDeps {
   providers: ProviderHandler[];
   /** Runs after every successful mutation, before the response: e.g. binding a new VM's IMDS listener. */
   afterMutation?(): Promise<void>;
+  /** Audit (src/audit): every authenticated mutation, any outcome, and every authorization denial. Must not block. */
+  onActivity?(e: ArmActivityEvent): void;
+}
+
+/** What the activity log records about one ARM request (see ArmDeps.onActivity). */
+export interface ArmActivityEvent {
+  at: number;
+  caller: Caller;
+  /** ARM action string, e.g. Microsoft.Compute/virtualMachines/write. */
+  operation: string;
+  resourceId: string;
+  /** Where the action is authorized (an extension resource's parent scope). */
+  scope: string;
+  subscriptionId: string | undefined;
+  resourceGroup: string | undefined;
+  method: string;
+  status: number;
+  correlationId: string;
+  requestId: string;
+  clientRequestId: string | undefined;
+  clientIp: string | undefined;
+  error: { code: string; message: string } | undefined;
+  denial: { summary: string; explanation: unknown } | undefined;
 }
 
 export interface ArmRequest {
@@ -67,6 +90,8 @@ export interface ProviderHandler {
   /** Items of a collection at the route's scope; the pipeline filters them by read permission. */
   list?(req: ArmRequest): Promise<StoredResource[] | unknown[]>;
   render?(r: StoredResource, req: ArmRequest): unknown;
+  /** POST to the type itself, with no resource name (e.g. `…/providers/Microsoft.Storage/checkNameAvailability`). */
+  post?(req: ArmRequest): Promise<ArmResponse>;
   /** POST actions by lower-cased name, e.g. listkeys. */
   actions?: Record<string, (req: ArmRequest) => Promise<ArmResponse>>;
   /** Overrides the default `{type}/read|write|delete|{action}/action` mapping. */
@@ -75,4 +100,6 @@ export interface ProviderHandler {
   authorizationScope?(route: ArmRequest['route']): string;
   /** The handler authorizes itself (it needs request attributes for ABAC conditions, or reads are public). */
   authorizesItself?: boolean;
+  /** Serves a collection GET whole (its own filters, paging with nextLink); `list` is then not used. */
+  listPage?(req: ArmRequest): Promise<ArmResponse>;
 }

@@ -124,3 +124,23 @@ describe('ARM: errors and bad input', () => {
     expect(r.json.authentication.audiences[0]).toBe(k.endpoints.armAudience);
   });
 });
+
+describe('ARM: checkNameAvailability for globally named resources', () => {
+  it('answers taken / available for vault and storage account names', async () => {
+    const k = await startTestKeyless();
+    try {
+      const sub = `/subscriptions/${k.subscriptionId}`;
+      await arm(k, 'PUT', `${sub}/resourceGroups/names?api-version=2021-04-01`, { location: 'westeurope' });
+      await arm(k, 'PUT', `${sub}/resourceGroups/names/providers/Microsoft.Storage/storageAccounts/takenacct?api-version=2023-01-01`, { location: 'westeurope', kind: 'StorageV2', sku: { name: 'Standard_LRS' } });
+      const taken = await arm(k, 'POST', `${sub}/providers/Microsoft.Storage/checkNameAvailability?api-version=2023-01-01`, { name: 'takenacct', type: 'Microsoft.Storage/storageAccounts' });
+      expect(taken.status).toBe(200);
+      expect(taken.json).toMatchObject({ nameAvailable: false, reason: 'AlreadyExists' });
+      const free = await arm(k, 'POST', `${sub}/providers/Microsoft.KeyVault/checkNameAvailability?api-version=2023-07-01`, { name: 'free-vault', type: 'Microsoft.KeyVault/vaults' });
+      expect(free.json).toEqual({ nameAvailable: true });
+      const bad = await arm(k, 'POST', `${sub}/providers/Microsoft.KeyVault/checkNameAvailability?api-version=2023-07-01`, {});
+      expect(bad.status).toBe(400);
+    } finally {
+      await k.stop();
+    }
+  });
+});
