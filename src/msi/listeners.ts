@@ -11,6 +11,9 @@ export class ImdsListeners {
   private readonly servers = new Map<string, { server: http.Server; hostKey: string; port: number }>();
   private readonly byHost = new Map<string, string>();
 
+  /** Told when an address is already taken (e.g. by another replica on the same host). */
+  onBindConflict?: (address: string, hostKey: string) => void;
+
   constructor(
     private readonly handler: Handler,
     private readonly opts: { port: number },
@@ -22,7 +25,14 @@ export class ImdsListeners {
       if (bindings.get(address) !== entry.hostKey) await this.unbind(address);
     }
     for (const [address, hostKey] of bindings) {
-      if (!this.servers.has(address)) await this.bind(address, hostKey);
+      if (this.servers.has(address)) continue;
+      try {
+        await this.bind(address, hostKey);
+      } catch (e) {
+        // Another replica on this machine already serves that VM's address: it answers for the VM.
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+        this.onBindConflict?.(address, hostKey);
+      }
     }
   }
 
