@@ -132,7 +132,9 @@ function accountProvider(opts: StorageProviderOptions): ProviderHandler {
       const sku = optionalObject(input['sku'], 'sku') ?? {};
       const skuName = typeof sku['name'] === 'string' ? sku['name'] : 'Standard_LRS';
       const body = { ...input, kind, sku: { name: skuName, tier: skuName.startsWith('Premium') ? 'Premium' : 'Standard' } };
-      return tracked.put({ ...req, body });
+      const res = await tracked.put({ ...req, body });
+      // Storage answers a completed create with 200, never 201: the SDK inside Debian's az accepts only 200/202.
+      return res.status === 201 ? { ...res, status: 200 } : res;
     },
     actions: {
       async listkeys(req) {
