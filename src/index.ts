@@ -27,7 +27,7 @@ export async function startKeyless(options: StartOptions = {}): Promise<StartedK
   const tempDir = overrides.dataDir ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'keyless-'));
   const config = resolveConfig({
     env: {},
-    flags: { port: 0, imdsPort: 0, logLevel: 'silent', ...overrides, dataDir: overrides.dataDir ?? tempDir },
+    flags: { port: 0, imdsPort: 0, msiPort: 0, logLevel: 'silent', ...overrides, dataDir: overrides.dataDir ?? tempDir },
   });
   const server = await createKeylessServer(config, { logger: pino({ level: config.logLevel }) });
   const stop = server.stop;

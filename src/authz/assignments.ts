@@ -47,7 +47,16 @@ export class AuthorizationStore {
     for (const r of await repos.denyAssignments.list(this.store.db)) this.index.upsertDenyAssignment(JSON.parse(r.body) as DenyAssignment);
     this.store.onChange((c) => {
       if (c.topic === 'roleAssignment') void this.refreshAssignment(c.key);
+      if (c.topic === 'all') void this.reloadAssignments();
     });
+  }
+
+  /** After a gap in the change feed: make the index's assignments equal the store's. */
+  private async reloadAssignments(): Promise<void> {
+    const rows = await repos.roleAssignments.list(this.store.db);
+    const names = new Set(rows.map((r) => r.name));
+    for (const a of [...this.index.assignmentsOfAll()]) if (!names.has(a.name)) this.index.removeRoleAssignment(a.name);
+    for (const r of rows) this.index.upsertRoleAssignment(fromBody(r.body));
   }
 
   private async refreshAssignment(name: string): Promise<void> {

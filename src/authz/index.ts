@@ -265,6 +265,11 @@ export class AuthzIndex {
     return this.byName.get(name.toLowerCase())?.assignment;
   }
 
+  /** Every assignment (ARM listings and change-feed resynchronisation; not for decisions). */
+  *assignmentsOfAll(): IterableIterator<RoleAssignment> {
+    for (const e of this.byName.values()) yield e.assignment;
+  }
+
   /** Assignments whose scope is exactly `scope` (case-insensitive). */
   assignmentsAtScope(scope: string): RoleAssignment[] {
     return [...(this.byScope.get(parseScope(scope).key) ?? [])].map((e) => e.assignment);

@@ -63,3 +63,10 @@ export const providerOperations = (): readonly ProviderOperation[] => load().ope
 
 /** Whether Keyless ships the operation list of this provider namespace (case-insensitive). */
 export const isCatalogProvider = (namespace: string): boolean => load().providers.has(namespace.toLowerCase());
+
+/** True when the catalog lists `action` as a data action (and not also as a control-plane one). */
+export function isDataActionName(action: string): boolean {
+  const key = action.trim().toLowerCase();
+  const ops = providerOperations().filter((o) => o.key === key);
+  return ops.length > 0 && ops.every((o) => o.isDataAction);
+}

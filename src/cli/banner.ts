@@ -15,6 +15,7 @@ export function banner(s: KeylessServer): string {
     `  JWKS             ${e.jwksUri}`,
     `  Token issuer     ${e.issuer}`,
     `  IMDS             one listener per VM on 127.77.x.y:${s.config.imdsPort || '<ephemeral>'}  ('keyless env --vm NAME')`,
+    `  App Service      ${e.appServiceIdentityEndpoint}   (web apps' IDENTITY_ENDPOINT: 'keyless env --app NAME')`,
     `  CA certificate   ${s.caFile}   (NODE_EXTRA_CA_CERTS)`,
     `  CA bundle        ${s.caBundleFile}   (REQUESTS_CA_BUNDLE)`,
     `  Admin credential ${s.adminFile}   (client id ${s.admin.clientId})`,

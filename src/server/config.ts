@@ -11,11 +11,15 @@ export interface KeylessConfig {
   memory: boolean;
   /** Where the local CA and server certificate live (default <dataDir>/tls); share it to keep one CA trusted. */
   tlsDir: string | undefined;
+  /** Master key file (default <dataDir>/master.key). Replicas of one store must share it (or KEYLESS_MASTER_KEY). */
+  masterKeyFile: string | undefined;
   /** Address the HTTPS listener binds (ARM, login, Key Vault, Blob, portal). */
   host: string;
   port: number;
   /** Port of every VM's IMDS listener, each on its own 127.77.x.y address; 0 = ephemeral. */
   imdsPort: number;
+  /** Port of the App Service identity endpoint (127.0.0.1:<msiPort>/msi/token) that web apps' secrets bind to; 0 = ephemeral. */
+  msiPort: number;
   /** Host name put in URLs Keyless hands out (endpoints, discovery, vault URIs). */
   publicHost: string;
   /** DNS suffix for host-routed names: <vault>.vault.<suffix>, <account>.blob.<suffix>, management.<suffix>. */
@@ -26,6 +30,8 @@ export interface KeylessConfig {
   /** client_credentials token lifetime (Azure: 60–90 min). */
   appTokenLifetimeSec: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Audit trail (src/audit): days events are kept before the periodic purge; 0 keeps them forever. */
+  auditRetentionDays: number;
 }
 
 export const DEFAULTS: KeylessConfig = {
@@ -33,15 +39,18 @@ export const DEFAULTS: KeylessConfig = {
   databaseUrl: undefined,
   memory: false,
   tlsDir: undefined,
+  masterKeyFile: undefined,
   host: '127.0.0.1',
   port: 8443,
   imdsPort: 50342,
+  msiPort: 50343,
   publicHost: 'localhost',
   dnsSuffix: 'keyless.localhost',
   authzMode: 'enforce',
   tokenLifetimeSec: 86_400,
   appTokenLifetimeSec: 3_599,
   logLevel: 'info',
+  auditRetentionDays: 30,
 };
 
 const ENV: Record<keyof KeylessConfig, string> = {
@@ -49,15 +58,18 @@ const ENV: Record<keyof KeylessConfig, string> = {
   databaseUrl: 'KEYLESS_DATABASE_URL',
   memory: 'KEYLESS_MEMORY',
   tlsDir: 'KEYLESS_TLS_DIR',
+  masterKeyFile: 'KEYLESS_MASTER_KEY_FILE',
   host: 'KEYLESS_HOST',
   port: 'KEYLESS_PORT',
   imdsPort: 'KEYLESS_IMDS_PORT',
+  msiPort: 'KEYLESS_MSI_PORT',
   publicHost: 'KEYLESS_PUBLIC_HOST',
   dnsSuffix: 'KEYLESS_DNS_SUFFIX',
   authzMode: 'KEYLESS_AUTHZ',
   tokenLifetimeSec: 'KEYLESS_TOKEN_LIFETIME',
   appTokenLifetimeSec: 'KEYLESS_APP_TOKEN_LIFETIME',
   logLevel: 'KEYLESS_LOG_LEVEL',
+  auditRetentionDays: 'KEYLESS_AUDIT_RETENTION_DAYS',
 };
 
 export class ConfigError extends Error {
@@ -100,7 +112,8 @@ function coerce(key: keyof KeylessConfig, raw: unknown): unknown {
   const s = typeof raw === 'string' ? raw.trim() : raw;
   switch (key) {
     case 'port':
-    case 'imdsPort': {
+    case 'imdsPort':
+    case 'msiPort': {
       const n = Number(s);
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${key} must be a port number (0-65535), got '${String(raw)}'`);
       return n;
@@ -110,6 +123,11 @@ function coerce(key: keyof KeylessConfig, raw: unknown): unknown {
       const n = Number(s);
       // Under 5 minutes msal treats a token as already expired; over 7 days is no longer a managed identity.
       if (!Number.isInteger(n) || n < 600 || n > 7 * 86_400) throw new ConfigError(`${key} must be whole seconds between 600 and 604800, got '${String(raw)}'`);
+      return n;
+    }
+    case 'auditRetentionDays': {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 0 || n > 3650) throw new ConfigError(`auditRetentionDays must be whole days between 0 (keep forever) and 3650, got '${String(raw)}'`);
       return n;
     }
     case 'memory':

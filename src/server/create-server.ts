@@ -13,11 +13,23 @@ import { createArmApp } from '../arm/app.js';
 import { computeProvider } from '../arm/providers/compute.js';
 import { managedIdentityProvider } from '../arm/providers/managed-identity.js';
 import { authorizationProviders } from '../arm/providers/authorization.js';
+import { checkNameAvailabilityProviders } from '../arm/providers/check-name.js';
+// Workload identity federation + certificate credentials (src/federation).
+import { federatedCredentialsProvider } from '../arm/providers/federated-credentials.js';
+import { createFederation, workloadIssuerUrl, type WorkloadToken } from '../federation/index.js';
 import { createLoginApp } from '../login/app.js';
 import { createImdsHandler } from '../msi/imds.js';
 import { ImdsListeners } from '../msi/listeners.js';
+// App Service (Microsoft.Web/sites) and Cloud Shell identity endpoints (src/msi, docs/identity-endpoints.md).
+import { webProvider } from '../arm/providers/web.js';
+import { createAppServiceListener, listenAppService } from '../msi/appservice.js';
+import { IdentitySecrets, SITE_HASH } from '../msi/identity-secrets.js';
+import { SiteBindings } from '../msi/site-bindings.js';
+import { withVmMsiEndpoint } from '../msi/vm-msi.js';
+import type { VmIdentityOptions } from '../msi/environments.js';
+import { identityEnvironmentRoute, identityEnvironments } from './identity-environments.js';
 import { ensurePki, type PkiMaterial } from '../pki/index.js';
-import { Keyring, fileMasterKeyProvider } from '../keyring/index.js';
+import { Keyring, envMasterKeyProvider, fileMasterKeyProvider } from '../keyring/index.js';
 import {
   SigningKeys,
   TokenIssuer,
@@ -36,10 +48,19 @@ import { allocateImdsAddress } from './imds-addresses.js';
 import { AuthorizationStore } from '../authz/assignments.js';
 import { AuthzIndex } from '../authz/index.js';
 import { createAccessControl } from '../authz/access-control.js';
+import { renderExplanation } from '../authz/explain.js';
 import { dataKeyStore, signingKeyRepository } from './persistence.js';
+import { sweepOnServerStart } from '../isolation/cleanup.js';
 import { createOpsHandler } from './ops.js';
 import type { PluginContext } from './plugin.js';
 import { plugins } from './plugins.js';
+import { createPortal } from '../portal/index.js';
+// Audit trail, access review, metrics and log redaction (src/audit, ./metrics.ts, ./logging.ts).
+import { AuditTrail, auditOpsRoute } from '../audit/index.js';
+import { activityLogProvider } from '../arm/providers/activity-log.js';
+import { vaultInfoFromDocument } from '../keyvault/vault-info.js';
+import { KeylessMetrics } from './metrics.js';
+import { withRedaction } from './logging.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface KeylessEndpoints {
@@ -55,6 +76,10 @@ export interface KeylessEndpoints {
   issuer: string;
   /** Audience to request for ARM, as `/metadata/endpoints` advertises it. */
   armAudience: string;
+  /** Keyless's OIDC issuer for local workloads: the `issuer` of federated identity credentials that trust it. */
+  workloadIdentityIssuer: string;
+  /** App Service identity endpoint (IDENTITY_ENDPOINT / MSI_ENDPOINT of every web app): http://127.0.0.1:<msi-port>/msi/token */
+  appServiceIdentityEndpoint: string;
 }
 
 export interface KeylessServer {
@@ -72,7 +97,9 @@ export interface KeylessServer {
   /** http://127.77.x.y:port of a VM's IMDS, by VM resource id. */
   imdsEndpoint(vmId: string): string | undefined;
   /** Environment variables that make a process act as the VM (what `keyless run --vm` sets). */
-  vmEnvironment(vmId: string): Promise<Record<string, string> | undefined>;
+  vmEnvironment(vmId: string, identity?: VmIdentityOptions): Promise<Record<string, string> | undefined>;
+  /** Environment variables that make a process act as a web app (Microsoft.Web/sites): what `keyless run --app` sets. */
+  appEnvironment(siteId: string): Promise<Record<string, string> | undefined>;
   rotateSigningKeys(): Promise<void>;
   /** Role assignments, custom roles and deny assignments (the same service ARM's Microsoft.Authorization uses). */
   authorization: AuthorizationStore;
@@ -81,19 +108,31 @@ export interface KeylessServer {
   access: AccessControl;
   /** An application + service principal with a client secret (the plaintext is returned only here). */
   createApplication(displayName: string): Promise<{ clientId: string; objectId: string; clientSecret: string }>;
+  /** Registers a certificate (PEM, public part) on an application: ClientCertificateCredential then works with its key. */
+  addApplicationCertificate(clientId: string, certPem: string): Promise<{ thumbprint: string; thumbprintSha256: string }>;
+  /** A short-lived token from the workload issuer, for a federated identity credential's subject. */
+  issueWorkloadToken(input: { subject: string; audience?: string; lifetimeSec?: number }): WorkloadToken;
+  /** The audit trail: query it, or flush() to make queued events visible at once. */
+  audit: AuditTrail;
+  /** Prometheus metrics (served at GET /metrics). */
+  metrics: KeylessMetrics;
   stop(): Promise<void>;
 }
 
 /** Opens the store, builds the services, mounts every surface, and starts listening. */
 export async function createKeylessServer(config: KeylessConfig, opts: { logger?: Logger; clock?: Clock } = {}): Promise<KeylessServer> {
-  const log = opts.logger ?? pino({ level: config.logLevel, base: { svc: 'keyless' } });
+  const log = withRedaction(opts.logger ?? pino({ level: config.logLevel, base: { svc: 'keyless' } }));
   const clock = new ShiftableClock(opts.clock);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: config.memory });
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   try {
-    const keyring = await Keyring.open(fileMasterKeyProvider(path.join(config.dataDir, 'master.key'), { warn: (m) => log.warn(m) }), dataKeyStore(store));
+    // KEYLESS_MASTER_KEY (base64, 32 bytes) wins: the KMS-style way to give replicas one key without a file.
+    const masterKey = process.env['KEYLESS_MASTER_KEY']
+      ? envMasterKeyProvider('KEYLESS_MASTER_KEY')
+      : fileMasterKeyProvider(config.masterKeyFile ?? path.join(config.dataDir, 'master.key'), { warn: (m) => log.warn(m) });
+    const keyring = await Keyring.open(masterKey, dataKeyStore(store));
     const pki: PkiMaterial = await ensurePki({
       dir: config.tlsDir ?? path.join(config.dataDir, 'tls'),
       dnsSuffix: config.dnsSuffix,
@@ -105,6 +144,8 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     const resources = new ResourceService(store, directory, clock);
     const boot = await bootstrap(store, directory, clock, config.dataDir);
     const tenantId = boot.tenantId;
+    // Isolated-VM sessions (src/isolation) made against an earlier run of this server point at dead listeners.
+    void sweepOnServerStart(tenantId, process.pid).catch((e: unknown) => log.debug({ err: String(e) }, 'isolated-VM sweep failed'));
 
     // Listen first (port 0 → ephemeral) so every URL handed out below names the real port.
     const httpsServer = https.createServer({ cert: pki.certPem, key: pki.keyPem, keepAlive: true });
@@ -112,6 +153,10 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     await listen(httpsServer, config.port, config.host);
     closers.push(() => closeServer(httpsServer));
     const port = (httpsServer.address() as AddressInfo).port;
+    // The App Service identity endpoint: its URL goes into `endpoints`; the handler is set once the services exist.
+    let appServiceHandler: (q: IncomingMessage, s: ServerResponse) => Promise<void> = async (_q, s) => void s.writeHead(503).end();
+    const appServiceListener = await listenAppService((q, s) => appServiceHandler(q, s), config.msiPort);
+    closers.push(() => appServiceListener.close());
     // `*.localhost` names resolve to ::1 first (libnss-myhostname, systemd-resolved): answer there too.
     if (config.host === '127.0.0.1') {
       const v6 = https.createServer({ cert: pki.certPem, key: pki.keyPem, keepAlive: true });
@@ -133,6 +178,8 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       jwksUri: `${base}/${tenantId}/discovery/v2.0/keys`,
       issuer: issuerV1(tenantId),
       armAudience: `https://management.${config.dnsSuffix}/`,
+      workloadIdentityIssuer: workloadIssuerUrl(base, tenantId),
+      appServiceIdentityEndpoint: appServiceListener.endpoint,
     };
     const armAudiences = [
       endpoints.armAudience,
@@ -151,7 +198,8 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       maxTokenLifetimeSec: Math.max(config.tokenLifetimeSec, config.appTokenLifetimeSec),
     });
     store.onChange((c) => {
-      if (c.topic === 'signingKey') void keys.reload().catch((e: unknown) => log.error({ err: String(e) }, 'signing key reload failed'));
+      if (c.topic === 'dataKey' || c.topic === 'all') void keyring.reload().catch((e: unknown) => log.error({ err: String(e) }, 'data key reload failed'));
+      if (c.topic === 'signingKey' || c.topic === 'all') void keys.reload().catch((e: unknown) => log.error({ err: String(e) }, 'signing key reload failed'));
     });
     const issuer = new TokenIssuer(keys, clock, { issuerV1, issuerV2: (tid: string) => `${base}/${tid}/v2.0` });
     const verifier = new TokenVerifier(keys, clock);
@@ -168,6 +216,17 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       appTokenLifetimeSec: config.appTokenLifetimeSec,
     });
     signin.onSignIn((e) => log.info({ signin: { ...e } }, 'sign-in'));
+    // Audit (src/audit): sign-ins, ARM mutations and denials, data-plane decisions, written in batches off the
+    // request path. Closed just before the store, after every listener has stopped.
+    const audit = new AuditTrail(store, clock, { retentionDays: config.auditRetentionDays, log });
+    closers.splice(1, 0, () => audit.close());
+    void audit.purge().catch((e: unknown) => log.warn({ err: String(e) }, 'audit purge failed'));
+    const metrics = new KeylessMetrics({ auditDropped: () => audit.dropped });
+    audit.onRecord((r) => metrics.auditEvent(r.category, r.result));
+    signin.onSignIn((e) => {
+      audit.signIn(e);
+      metrics.signIn(e);
+    });
     store.onChange((c) => {
       if (c.topic === 'principal') verifier.invalidateWhere?.((claims: Record<string, unknown>) => claims['oid'] === c.key);
     });
@@ -178,13 +237,30 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     // Extension resources (role assignments) on a deleted resource are deleted with it.
     resources.onDelete((tx, changed, r) => authz.deleteAssignmentsAtScope(tx, changed, r.id));
 
-    // IMDS: one listener per VM on its loopback address.
+    // App Service: a web app's secret names it (caller binding); VMs' secrets derive from a sealed server key.
+    const identitySecrets = await IdentitySecrets.open(store, keyring);
+    const siteBindings = new SiteBindings({
+      load: async () => (await resources.list({ typeKey: 'microsoft.web/sites' })).map((r) => ({ key: r.key, hash: r.internal[SITE_HASH] as string | undefined })),
+    });
+    store.onChange((c) => {
+      if (c.topic === 'resource' || c.topic === 'all') siteBindings.invalidate();
+    });
+    appServiceHandler = createAppServiceListener({
+      signin,
+      // App Service does not fall back to the only user-assigned identity when none is named (IMDS does).
+      bind: async (_req, p) => {
+        const hostKey = await siteBindings.lookup(p.secret);
+        return hostKey ? { hostKey, rules: { implicitUserAssigned: false } } : undefined;
+      },
+    });
+
+    // IMDS: one listener per VM on its loopback address (which also serves the VM's /msi/token: vm-msi.ts).
     const imds: ImdsListeners = new ImdsListeners(
-      createImdsHandler({
+      metrics.instrument('imds', withVmMsiEndpoint(createImdsHandler({
         signin,
         hostFor: (a: string, p: number): string | undefined => imds.hostFor(a, p),
         getResource: (k) => resources.get(k),
-      }),
+      }), { signin, hostFor: (a, p) => imds.hostFor(a, p), vmSecret: (hostKey, address) => identitySecrets.vmSecret(hostKey, address) }), log, { setRequestId: false }),
       { port: config.imdsPort },
     );
     closers.push(() => imds.closeAll());
@@ -193,9 +269,27 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       await imds.sync(new Map(vms.filter((v) => v.internal.imdsAddress).map((v) => [v.internal.imdsAddress!, v.key])));
     };
     await syncImds();
+    // VMs created or deleted through another replica (or the CLI's seed) bind and unbind here too.
+    let syncQueued = false;
+    store.onChange((c) => {
+      if ((c.topic !== 'resource' && c.topic !== 'all') || syncQueued) return;
+      syncQueued = true;
+      setTimeout(() => {
+        syncQueued = false;
+        void syncImds().catch((e: unknown) => log.warn({ err: String(e) }, 'IMDS listener sync failed'));
+      }, 20);
+    });
+
+    // Federation: client assertions (federated tokens, certificates) at the token endpoint, and the workload issuer.
+    const federation = createFederation({
+      tenantId, baseUrl: base, tenantAliases: [config.dnsSuffix], extraOrigins: [`https://login.${config.dnsSuffix}:${port}`],
+      clock, directory, resources, access, keys,
+      workloadEnvironment: { AZURE_AUTHORITY_HOST: base, NODE_EXTRA_CA_CERTS: pki.caFile, REQUESTS_CA_BUNDLE: pki.bundleFile },
+    });
 
     // Surface plugins (Key Vault, Blob …) register ARM providers and host-routed handlers here.
-    const armProviders = [computeProvider({ allocateImdsAddress }), managedIdentityProvider(), ...authorizationProviders(authz)];
+    const armProviders = [computeProvider({ allocateImdsAddress }), managedIdentityProvider(), federatedCredentialsProvider(), webProvider({ sealer: keyring, dnsSuffix: config.dnsSuffix }), ...authorizationProviders(authz), ...checkNameAvailabilityProviders()];
+    armProviders.push(activityLogProvider({ query: (q) => audit.query(q) }));
     const surfaces: Partial<Record<'keyvault' | 'blob', (q: IncomingMessage, s: ServerResponse) => void>> = {};
     const envContributors: (() => Promise<Record<string, string>> | Record<string, string>)[] = [];
     const pluginCtx: PluginContext = {
@@ -220,7 +314,10 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       },
       addArmProvider: (p) => armProviders.push(p),
       mountSurface: (name, handler) => (surfaces[name] = handler),
-      recordDataAccess: (e) => log.info({ dataAccess: e }, 'data access'),
+      recordDataAccess: (e) => {
+        audit.dataAccess(e);
+        metrics.decision(e.surface, e.allowed);
+      },
       addVmEnvironment: (fn) => envContributors.push(fn),
     };
     for (const plugin of plugins) {
@@ -236,7 +333,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       store,
       directory,
       resources,
-      access,
+      access: metrics.countingAccess(access, 'arm'),
       bearer,
       endpoints: {
         resourceManager: base,
@@ -248,6 +345,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       },
       providers: armProviders,
       afterMutation: syncImds,
+      onActivity: (e) => audit.activity(e),
     });
     const login = createLoginApp({
       tenantId,
@@ -257,6 +355,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       directory,
       signin,
       authority: () => base,
+      assertions: federation.assertions,
       documents: {
         v2: (tenant) => openIdConfigurationV2({ authorityBase: base, tenant, issuer: `${base}/${tenantId}/v2.0` }),
         v1: (tenant) => openIdConfigurationV1({ authorityBase: base, tenant, issuer: issuerV1(tenantId) }),
@@ -269,7 +368,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     await login.ready();
     closers.push(() => arm.close(), () => login.close());
 
-    const vmEnvironment = async (vmId: string): Promise<Record<string, string> | undefined> => {
+    const vmEnvironment = async (vmId: string, identity?: VmIdentityOptions): Promise<Record<string, string> | undefined> => {
       const imdsUrl = imds.endpointFor(vmId.toLowerCase());
       if (!imdsUrl) return undefined;
       const extra: Record<string, string> = {};
@@ -285,15 +384,65 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
         KEYLESS_ARM_AUDIENCE: endpoints.armAudience,
         KEYLESS_TENANT_ID: tenantId,
         KEYLESS_SUBSCRIPTION_ID: boot.subscriptionId,
+        // [msi] IDENTITY_* / MSI_ENDPOINT for az and the App Service / Cloud Shell protocols, when asked for.
+        ...(identity ? await identityEnv.vmVariables(vmId, imdsUrl, identity) : {}),
       };
     };
+    const identityEnv = identityEnvironments({
+      resources,
+      signin,
+      secrets: identitySecrets,
+      appServiceEndpoint: () => appServiceListener.endpoint,
+      common: async () => {
+        const env: Record<string, string> = {};
+        for (const c of envContributors) Object.assign(env, await c());
+        return {
+          ...env,
+          NODE_EXTRA_CA_CERTS: pki.caFile,
+          REQUESTS_CA_BUNDLE: pki.bundleFile,
+          KEYLESS_ARM_ENDPOINT: base,
+          KEYLESS_ARM_AUDIENCE: endpoints.armAudience,
+          KEYLESS_TENANT_ID: tenantId,
+          KEYLESS_SUBSCRIPTION_ID: boot.subscriptionId,
+        };
+      },
+    });
+    const appEnvironment = (siteId: string) => identityEnv.appEnvironment(siteId);
     const health = () => ({ status: 'ok', tenantId, subscriptionId: boot.subscriptionId, authorization: access.mode, store: store.dialect, issuer: endpoints.issuer, ca: pki.caFile, caBundle: pki.bundleFile, endpoints });
-    const ops = createOpsHandler({ health, bearer, access, resources, vmEnvironment });
+    const explainAccess = (q: { principalId: string; action: string; scope: string; isDataAction: boolean }) => {
+      const explanation = authz.index.explain({ principalId: q.principalId.toLowerCase(), action: q.action, scope: q.scope, isDataAction: q.isDataAction });
+      return { allowed: explanation.allowed, explanation, text: renderExplanation(explanation) };
+    };
+    const auditRoute = auditOpsRoute({
+      trail: audit,
+      access,
+      subscriptionId: boot.subscriptionId,
+      now: () => clock.now(),
+      review: {
+        index: authz.index,
+        identities: () => directory.list(),
+        // Access policies count only on vaults that use them (RBAC vaults ignore theirs).
+        accessPolicies: async () =>
+          (await resources.list({ typeKey: 'microsoft.keyvault/vaults' })).map((v) => vaultInfoFromDocument(v.body)).map((i) => ({ vaultId: i.id, entries: i.rbac ? [] : i.accessPolicies })),
+        usage: (q) => audit.usage(q),
+      },
+    });
+    const ops = createOpsHandler({ health, bearer, access, resources, vmEnvironment, explainAccess, routes: [federation.opsRoute, auditRoute, identityEnvironmentRoute({ access, vmEnvironment, appEnvironment })] });
+    // GET /metrics is Prometheus's, unauthenticated like /health (docs/audit.md); everything else is the ops API.
+    const opsOrMetrics = (q: IncomingMessage, s: ServerResponse) => (KeylessMetrics.isMetricsRequest(q) ? void metrics.serve(q, s) : void ops(q, s));
+    // The web portal signs in an application and calls the surfaces above through this same listener.
+    const portal = await createPortal({
+      log, clock, tenantId, defaultSubscriptionId: boot.subscriptionId, directory, signin,
+      audiences: { arm: endpoints.armAudience, vault: 'https://vault.azure.net', storage: 'https://storage.azure.com' },
+      target: { bindHost: config.host, port, publicHost: config.publicHost, dnsSuffix: config.dnsSuffix, caPem: pki.caCertPem },
+      onPrincipalChange: (fn) => store.onChange((c) => c.topic === 'principal' && fn(c.key)),
+    });
+    closers.push(() => portal.close());
     httpsServer.on(
       'request',
       createDispatcher({
         dnsSuffix: config.dnsSuffix,
-        handlers: { arm: (q, s) => arm.routing(q, s), login: (q, s) => login.routing(q, s), ops: (q, s) => void ops(q, s), ...surfaces },
+        handlers: metrics.instrumentAll({ arm: (q, s) => arm.routing(q, s), login: (q, s) => login.routing(q, s), ops: opsOrMetrics, portal: portal.handle, ...surfaces }, log),
       }),
     );
 
@@ -311,6 +460,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       clock,
       imdsEndpoint: (vmId) => imds.endpointFor(vmId.toLowerCase()),
       vmEnvironment,
+      appEnvironment,
       rotateSigningKeys: () => keys.rotate(),
       authorization: authz,
       access,
@@ -329,6 +479,10 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
         });
         return { id: assignment.id, name: assignment.name };
       },
+      addApplicationCertificate: (clientId, certPem) => federation.addApplicationCertificate(clientId, certPem),
+      issueWorkloadToken: (input) => federation.issueWorkloadToken(input),
+      audit,
+      metrics,
       stop: () => runClosers(closers),
     };
   } catch (e) {

@@ -5,13 +5,23 @@ import { KeylessError, isKeylessError } from '../core/errors.js';
 import { splitTarget } from '../core/request-target.js';
 import type { ResourceService } from '../resources/index.js';
 
+/** A route another module serves on the ops surface; resolves undefined when the path is not its own. */
+export type OpsRoute = (
+  req: IncomingMessage,
+  ctx: { path: string; query: URLSearchParams; authenticate(): Promise<Caller> },
+) => Promise<{ status: number; body: unknown; headers?: Record<string, string> } | undefined>;
+
 export interface OpsDeps {
   health(): object;
   bearer: { verify(token: string): Promise<Caller> };
   access: AccessControl;
   resources: ResourceService;
+  /** Full explanation of a hypothetical request (what `keyless access check` prints). */
+  explainAccess(req: { principalId: string; action: string; scope: string; isDataAction: boolean }): { allowed: boolean; explanation: unknown; text: string };
   /** The environment a process needs to act as a VM (IMDS address, CA files…). */
   vmEnvironment(vmId: string): Promise<Record<string, string> | undefined>;
+  /** Routes owned by other modules (src/federation: workload-identity issuer and tokens). */
+  routes?: OpsRoute[];
 }
 
 /**
@@ -35,6 +45,22 @@ export function createOpsHandler(deps: OpsDeps) {
         const env = await deps.vmEnvironment(vmId);
         if (!env) throw new KeylessError(404, 'ResourceNotFound', `No virtual machine '${vmId}' is running an IMDS endpoint.`);
         return send(res, 200, { vm: vmId, environment: env });
+      }
+      for (const route of deps.routes ?? []) {
+        const r = await route(req, { path, query, authenticate: () => authenticate(req) });
+        if (r) return send(res, r.status, r.body, r.headers);
+      }
+      if (path === '/keyless/v1/access/check' && req.method === 'GET') {
+        const caller = await authenticate(req);
+        const principalId = url.searchParams.get('principal');
+        const action = url.searchParams.get('action');
+        const scope = url.searchParams.get('scope');
+        if (!principalId || !action || !scope) throw new KeylessError(400, 'BadRequest', "query parameters 'principal', 'action' and 'scope' are required");
+        // Reading someone's access is reading role assignments at that scope, as in the portal's "Check access".
+        const may = deps.access.check({ principalId: caller.objectId, action: 'Microsoft.Authorization/roleAssignments/read', isDataAction: false, scope });
+        if (!may.allowed) throw new KeylessError(403, 'AuthorizationFailed', `The client '${caller.clientName}' may not read role assignments at '${scope}': ${may.summary}`);
+        const isDataAction = ['1', 'true', 'yes'].includes((url.searchParams.get('data') ?? '').toLowerCase());
+        return send(res, 200, deps.explainAccess({ principalId, action, scope, isDataAction }));
       }
       throw new KeylessError(404, 'NotFound', `No Keyless operation at ${url.pathname}`);
     } catch (e) {

@@ -13,6 +13,7 @@ export function dataKeyStore(store: Store) {
         .values({ id: k.id, wrapped: k.wrapped.toString('base64'), created_at: k.createdAt })
         .onConflict((oc) => oc.column('id').doNothing())
         .execute();
+      store.publish({ topic: 'dataKey', key: k.id });
     },
   };
 }

@@ -39,6 +39,14 @@ export interface IdentitySelector {
   resourceId?: string | undefined;
 }
 
+// [msi: App Service / Cloud Shell endpoints] The identity endpoints do not all pick identities the same way.
+export interface SelectionRules {
+  /** IMDS falls back to the only user-assigned identity when none is named; App Service does not (default true). */
+  implicitUserAssigned?: boolean;
+  /** az's `-u` sniff works only over IMDS, so on Cloud Shell an object id arrives as client_id (default false). */
+  clientIdMayBeObjectId?: boolean;
+}
+
 export interface SignInEvent {
   at: number;
   kind: 'managedIdentity' | 'clientCredentials';
@@ -83,10 +91,11 @@ export class SignInService {
     },
   ) {
     deps.store.onChange((c) => {
-      if (c.topic === 'resource' || c.topic === 'principal') {
+      if (c.topic === 'resource' || c.topic === 'principal' || c.topic === 'all') {
         this.generation++;
         this.hostCache.clear();
       }
+      if (c.topic === 'all') this.tokenCache.clear();
       if (c.topic === 'principal') {
         for (const k of this.tokenCache.keys()) if (k.startsWith(c.key + '|')) this.tokenCache.delete(k);
       }
@@ -102,7 +111,7 @@ export class SignInService {
   }
 
   /** A token for one of the identities on `hostKey` (a VM, a web app…). */
-  async managedIdentityToken(input: { hostKey: string; selector: IdentitySelector; resource: string; endpoint: string }): Promise<IssuedAccessToken> {
+  async managedIdentityToken(input: { hostKey: string; selector: IdentitySelector; resource: string; endpoint: string; rules?: SelectionRules }): Promise<IssuedAccessToken> {
     const base = { at: this.deps.clock.now(), kind: 'managedIdentity' as const, endpoint: input.endpoint, resource: input.resource, hostResourceId: input.hostKey };
     let principal: Principal | undefined;
     try {
@@ -110,7 +119,7 @@ export class SignInService {
       let gen: number;
       do {
         gen = this.generation;
-        principal = await this.selectIdentity(input.hostKey, input.selector);
+        principal = await this.selectIdentity(input.hostKey, input.selector, input.rules);
       } while (gen !== this.generation);
       this.checkResource(input.resource);
       const { token, cached } = this.cachedOrIssue(principal, input.resource);
@@ -182,7 +191,7 @@ export class SignInService {
   }
 
   /** IMDS's selection rule: the named identity; else system-assigned; else the only user-assigned one. */
-  async selectIdentity(hostKey: string, sel: IdentitySelector): Promise<Principal> {
+  async selectIdentity(hostKey: string, sel: IdentitySelector, rules: SelectionRules = {}): Promise<Principal> {
     const host = await this.hostIdentities(hostKey);
     if (!host) throw identityNotFound(`host ${hostKey} not found`);
     const all = [...(host.system ? [host.system] : []), ...host.user.map((u) => u.principal)];
@@ -190,7 +199,10 @@ export class SignInService {
     if (given.length > 1) {
       throw new KeylessError(400, 'invalid_request', 'Only one of client_id, object_id or msi_res_id may be specified.');
     }
-    if (sel.clientId) return this.pick(all, (p) => p.appId === sel.clientId!.toLowerCase(), `client_id ${sel.clientId}`);
+    if (sel.clientId) {
+      const id = sel.clientId.toLowerCase();
+      return this.pick(all, (p) => p.appId === id || (rules.clientIdMayBeObjectId === true && p.objectId === id), `client_id ${sel.clientId}`);
+    }
     if (sel.objectId) return this.pick(all, (p) => p.objectId === sel.objectId!.toLowerCase(), `object_id ${sel.objectId}`);
     if (sel.resourceId) {
       const key = sel.resourceId.toLowerCase();
@@ -199,6 +211,7 @@ export class SignInService {
       return u.principal;
     }
     if (host.system) return host.system;
+    if (rules.implicitUserAssigned === false && host.user.length > 0) throw identityNotFound(`no system-assigned identity on ${hostKey} and no user-assigned one named`);
     if (host.user.length === 1) return host.user[0]!.principal;
     if (host.user.length > 1) throw multipleUserAssigned();
     throw identityNotFound(`no identity on ${hostKey}`);

@@ -125,3 +125,127 @@ export interface Database {
   signing_keys: SigningKeyTable;
   data_keys: DataKeyTable;
 }
+
+/** Key Vault secrets: one row per name (live or soft-deleted), versions below it. */
+export interface KvSecretTable {
+  vault_key: string;
+  name_key: string;
+  name: string;
+  latest_version: string;
+  deleted_at: number | null;
+  scheduled_purge_at: number | null;
+  created_at: number;
+}
+
+export interface KvSecretVersionTable {
+  vault_key: string;
+  name_key: string;
+  version: string;
+  /** The value, sealed by the keyring with AAD naming vault, secret and version. */
+  sealed_value: string;
+  content_type: string | null;
+  /** JSON object or null. */
+  tags: string | null;
+  /** 0/1: one integer type in both dialects. */
+  enabled: number;
+  nbf: number | null;
+  exp: number | null;
+  created_at: number;
+  updated_at: number;
+  seq: number;
+}
+
+/** Soft-deleted vaults, holding their name until purged. */
+export interface KvDeletedVaultTable {
+  name_key: string;
+  vault_id: string;
+  subscription_id: string;
+  location: string;
+  /** The vault's ARM document at deletion. */
+  body: string;
+  deleted_at: number;
+  scheduled_purge_at: number;
+}
+
+/** Blob containers (data plane and ARM `blobServices/default/containers` share these rows). */
+export interface BlobContainerTable {
+  account: string;
+  name: string;
+  /** JSON object of metadata, names in the case they were sent. */
+  metadata: string;
+  etag: string;
+  created_at: number;
+  last_modified: number;
+}
+
+/** Committed block blobs. */
+export interface BlobObjectTable {
+  account: string;
+  container: string;
+  name: string;
+  size: number;
+  content_type: string | null;
+  content_encoding: string | null;
+  content_language: string | null;
+  content_md5: string | null;
+  cache_control: string | null;
+  content_disposition: string | null;
+  metadata: string;
+  /** JSON list of data row references, in blob order. */
+  blocks: string;
+  etag: string;
+  created_at: number;
+  last_modified: number;
+}
+
+/** Blob bytes: committed pieces and staged (uncommitted) blocks. */
+export interface BlobDataTable {
+  id: string;
+  account: string;
+  container: string;
+  blob: string;
+  block_id: string | null;
+  staged: number;
+  size: number;
+  data: Buffer;
+  created_at: number;
+}
+
+export interface Database {
+  blob_containers: BlobContainerTable;
+  blob_objects: BlobObjectTable;
+  blob_data: BlobDataTable;
+}
+
+// Declaration merging keeps each surface's tables in its own block.
+export interface Database {
+  kv_secrets: KvSecretTable;
+  kv_secret_versions: KvSecretVersionTable;
+  kv_deleted_vaults: KvDeletedVaultTable;
+}
+
+/** The audit trail (src/audit): one row per sign-in, activity or data-access event; details in `body` (JSON). */
+export interface AuditEventTable {
+  seq: Generated<number>;
+  id: string;
+  at: number;
+  category: 'signin' | 'activity' | 'data';
+  /** succeeded | failed | denied */
+  result: string;
+  http_status: number | null;
+  principal_id: string | null;
+  app_id: string | null;
+  /** Sign-in: the endpoint (imds, oauth2-v2 …); activity and data: the action string. */
+  operation: string;
+  scope: string | null;
+  /** Lower-cased `scope`, for prefix and resource filters. */
+  scope_key: string | null;
+  subscription_id: string | null;
+  resource_group: string | null;
+  correlation_id: string | null;
+  body: string;
+}
+
+export interface Database {
+  audit_events: AuditEventTable;
+}

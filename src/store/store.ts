@@ -1,11 +1,16 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type Transaction } from 'kysely';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { CHANNEL, PgChangeFeed, encodeChange, newReplicaId } from './change-feed.js';
 import * as m001 from './migrations/001-initial.js';
+import * as m003 from './migrations/003-blob.js';
+import * as m002 from './migrations/002-keyvault.js';
+// Audit trail (src/audit).
+import * as m004 from './migrations/004-audit.js';
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
@@ -19,16 +24,19 @@ export interface StoreOptions {
 
 /** A committed change, published so in-memory indexes and caches (here or on other replicas) can refresh. */
 export interface Change {
-  topic: 'principal' | 'resource' | 'roleAssignment' | 'roleDefinition' | 'denyAssignment' | 'signingKey' | 'credential';
+  topic: 'principal' | 'resource' | 'roleAssignment' | 'roleDefinition' | 'denyAssignment' | 'signingKey' | 'credential' | 'dataKey' | 'all';
   key: string;
 }
 
-const migrations: Record<string, Migration> = { '001-initial': m001 };
+const migrations: Record<string, Migration> = { '001-initial': m001, '002-keyvault': m002, '003-blob': m003, '004-audit': m004 };
 
 export class Store {
   readonly dialect: 'sqlite' | 'postgres';
   readonly location: string;
   private readonly emitter = new EventEmitter();
+  private feed: PgChangeFeed | undefined;
+  /** Tags this store's notifications so its own echo is ignored (in-process replicas in tests included). */
+  readonly replicaId = newReplicaId();
 
   private constructor(readonly db: Db, dialect: 'sqlite' | 'postgres', location: string) {
     this.dialect = dialect;
@@ -61,6 +69,11 @@ export class Store {
       store = new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), 'sqlite', file);
     }
     await store.migrate();
+    if (store.dialect === 'postgres') {
+      // Other replicas' writes arrive here; a reconnect means notifications may have been missed: 'all'.
+      store.feed = new PgChangeFeed(store.replicaId, opts.databaseUrl!, (c) => store.emitter.emit('change', c), () => store.emitter.emit('change', { topic: 'all', key: '*' }));
+      await store.feed.start();
+    }
     return store;
   }
 
@@ -79,14 +92,20 @@ export class Store {
    */
   async transaction<T>(fn: (tx: Tx, changed: (c: Change) => void) => Promise<T>): Promise<T> {
     const changes: Change[] = [];
-    const result = await this.db.transaction().execute((tx) => fn(tx, (c) => changes.push(c)));
+    const result = await this.db.transaction().execute(async (tx) => {
+      const r = await fn(tx, (c) => changes.push(c));
+      // Sent inside the transaction: PostgreSQL delivers a NOTIFY only if the transaction commits.
+      if (this.dialect === 'postgres') for (const c of changes) await sql`select pg_notify(${CHANNEL}, ${encodeChange(this.replicaId, c)})`.execute(tx);
+      return r;
+    });
     for (const c of changes) this.emitter.emit('change', c);
     return result;
   }
 
-  /** Publish a change made outside `transaction()` (single-statement writes). */
+  /** Publish a change made outside `transaction()` (single-statement writes, already committed). */
   publish(c: Change): void {
     this.emitter.emit('change', c);
+    if (this.dialect === 'postgres') void sql`select pg_notify(${CHANNEL}, ${encodeChange(this.replicaId, c)})`.execute(this.db).catch(() => undefined);
   }
 
   onChange(listener: (c: Change) => void): () => void {
@@ -96,6 +115,7 @@ export class Store {
 
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
+    await this.feed?.close();
     await this.db.destroy();
   }
 }

@@ -1,10 +1,6 @@
-// tsyringe (inside @peculiar/x509) needs a Reflect metadata polyfill loaded before it.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { randomBytes, webcrypto } from 'node:crypto';
-
-// Explicit rather than relying on x509's global-crypto sniffing, which differs between Node versions and test runners.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// One configured @peculiar/x509 for the whole server (Reflect polyfill and crypto provider set there).
+import { x509 } from '../pki/x509.js';
 
 export const RS256_ALGORITHM = {
   name: 'RSASSA-PKCS1-v1_5',

@@ -17,7 +17,7 @@ export interface ServedKeyless {
 /** `keyless serve --json` as a user runs it, in its own process, on ephemeral ports. */
 export async function serveKeyless(extraArgs: string[] = []): Promise<ServedKeyless> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyless-cli-'));
-  const child = spawn(process.execPath, [KEYLESS_BIN, 'serve', '--json', '--data-dir', dataDir, '--port', '0', '--imds-port', '0', '--tls-dir', process.env['KEYLESS_TEST_TLS_DIR']!, ...extraArgs], {
+  const child = spawn(process.execPath, [KEYLESS_BIN, 'serve', '--json', '--data-dir', dataDir, '--port', '0', '--imds-port', '0', '--msi-port', '0', '--tls-dir', process.env['KEYLESS_TEST_TLS_DIR']!, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, KEYLESS_LOG_LEVEL: 'warn' },
   });
@@ -40,8 +40,8 @@ export async function serveKeyless(extraArgs: string[] = []): Promise<ServedKeyl
     dataDir,
     ready,
     process: child,
-    // --data-dir goes right after the subcommand, before any `--` that starts a child command line.
-    cli: (args, env = {}) => runChild(process.execPath, [KEYLESS_BIN, args[0]!, '--data-dir', dataDir, ...args.slice(1)], env),
+    // The data dir travels in the environment, so it never lands after a `--` that starts a child command.
+    cli: (args, env = {}) => runChild(process.execPath, [KEYLESS_BIN, ...args], { KEYLESS_DATA_DIR: dataDir, ...env }),
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

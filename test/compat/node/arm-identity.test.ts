@@ -70,7 +70,7 @@ describe('official clients: ARM + managed identity', () => {
   });
 
   async function tokenAs(mode: 'mi' | 'dac', selector?: string) {
-    const env = k.vmEnvironment(vmId);
+    const env = await k.vmEnvironment(vmId);
     expect(env).toBeDefined();
     const r = await runChild(process.execPath, [APP, mode, 'https://vault.azure.net/.default', ...(selector ? [selector] : [])], env!);
     return lastJson(r.stdout);
@@ -120,7 +120,7 @@ describe('official clients: ARM + managed identity', () => {
   });
 
   it('7. deleting the VM deletes its system identity; the user-assigned identity survives', async () => {
-    const env = k.vmEnvironment(vmId)!;
+    const env = (await k.vmEnvironment(vmId))!;
     const compute = new ComputeManagementClient(cred, k.subscriptionId, { endpoint: k.endpoints.resourceManager, credentials: { scopes: scopes() } });
     await compute.virtualMachines.delete('app-rg', 'vm1');
     // The IMDS address is gone with the VM: the old environment reaches nothing that answers for it.

@@ -1,0 +1,129 @@
+/**
+ * The audit trail's model: what the surfaces hand in (inputs) and what queries hand out (AuditEvent).
+ * Inputs are structurally the events the surfaces already emit (SignInService's SignInEvent, the data planes'
+ * DataAccessEvent, ARM's activity hook), so the server can pass them straight through without this module
+ * importing any surface.
+ */
+
+export type AuditCategory = 'signin' | 'activity' | 'data';
+export const AUDIT_CATEGORIES: readonly AuditCategory[] = ['signin', 'activity', 'data'];
+
+/** succeeded: done; failed: refused or broke (denials included when filtering by `failed`); denied: RBAC / policy said no. */
+export type AuditResult = 'succeeded' | 'failed' | 'denied';
+
+/** One token request (SignInService.onSignIn). */
+export interface SignInInput {
+  at: number;
+  kind: 'managedIdentity' | 'clientCredentials';
+  /** imds, appservice, oauth2-v1, oauth2-v2, adfs … */
+  endpoint: string;
+  principalId: string | undefined;
+  appId: string | undefined;
+  /** The audience asked for. */
+  resource: string | undefined;
+  /** The resource asking (a VM) for managed identities. */
+  hostResourceId: string | undefined;
+  success: boolean;
+  failure?: string;
+  cached?: boolean;
+}
+
+/** One ARM request worth recording: a mutation (any outcome) or an authorization denial. */
+export interface ActivityInput {
+  at: number;
+  caller: { objectId: string; appId: string; clientName: string; claims?: Record<string, unknown> | undefined };
+  /** ARM action string, e.g. Microsoft.Compute/virtualMachines/write. */
+  operation: string;
+  /** The resource the request addressed. */
+  resourceId: string;
+  /** The scope the action was authorized at (differs from resourceId for extension resources). */
+  scope: string;
+  subscriptionId: string | undefined;
+  resourceGroup: string | undefined;
+  method: string;
+  status: number;
+  correlationId: string;
+  requestId: string;
+  clientRequestId?: string | undefined;
+  clientIp?: string | undefined;
+  /** The error the caller saw, when the request failed. */
+  error?: { code: string; message: string } | undefined;
+  /** Set when the authorization engine refused: its one-line summary and full explanation. */
+  denial?: { summary: string; explanation: unknown } | undefined;
+}
+
+/** One data-plane authorization decision (PluginContext.recordDataAccess). */
+export interface DataAccessInput {
+  surface: string;
+  principalId: string | undefined;
+  appId: string | undefined;
+  via: string;
+  action: string;
+  scope: string;
+  allowed: boolean;
+  status: number;
+  summary?: string;
+  explanation?: unknown;
+}
+
+/** A stored event, as queries return it. `details` is category-specific (see recorder.ts). */
+export interface AuditEvent {
+  seq: number;
+  id: string;
+  /** epoch ms */
+  at: number;
+  category: AuditCategory;
+  result: AuditResult;
+  httpStatus: number | undefined;
+  principalId: string | undefined;
+  appId: string | undefined;
+  operation: string;
+  scope: string | undefined;
+  subscriptionId: string | undefined;
+  resourceGroup: string | undefined;
+  correlationId: string | undefined;
+  details: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  /** epoch ms, inclusive */
+  since?: number | undefined;
+  /** epoch ms, inclusive */
+  until?: number | undefined;
+  categories?: readonly AuditCategory[] | undefined;
+  /** Matches the principal (object) id or the app (client) id. */
+  principal?: string | undefined;
+  resourceGroup?: string | undefined;
+  subscriptionId?: string | undefined;
+  /** Events at this scope or below it. */
+  resourcePrefix?: string | undefined;
+  /** Events at exactly this scope. */
+  resourceId?: string | undefined;
+  correlationId?: string | undefined;
+  /** `failed` includes denials. */
+  status?: 'succeeded' | 'failed' | 'denied' | undefined;
+  /** Cursor: events with seq > after (ascending) or seq < before (descending). */
+  after?: number | undefined;
+  before?: number | undefined;
+  order?: 'asc' | 'desc' | undefined;
+  /** Page size (default 100, at most 1000). */
+  limit?: number | undefined;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  /** Pass as `after` (asc) or `before` (desc) to continue; present when more may follow. */
+  next: number | undefined;
+}
+
+/** Aggregated, authorized usage per (principal, action, scope) — the access review's input. */
+export interface UsageRow {
+  principalId: string;
+  category: 'activity' | 'data';
+  operation: string;
+  scope: string;
+  result: AuditResult;
+  httpStatus: number | undefined;
+  count: number;
+  lastAt: number;
+}

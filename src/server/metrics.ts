@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AccessCheck, AccessControl, AccessResult } from '../core/access.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+const METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE', 'OPTIONS']);
+const MAX_LOGGED_PATH = 512;
+
+/**
+ * Keyless's Prometheus metrics, in a Registry of their own (not prom-client's global one: tests run several
+ * servers in one process, and an embedding application keeps its own metrics apart).
+ *
+ * - keyless_tokens_issued_total{endpoint,kind,result} — every token request (cache hits included), success or failure;
+ * - keyless_token_cache_hits_total — managed-identity tokens served from the per-(identity, audience) cache;
+ * - keyless_authz_decisions_total{surface,result} — allowed/denied, as the surface enforced it (audit mode lets
+ *   denials through: they count as allowed, and show as denied in the audit trail's explanation);
+ * - keyless_http_request_duration_seconds{surface,method,status} — per surface, timed around its handler;
+ * - keyless_audit_events_total{category,result}, keyless_audit_events_dropped — the audit trail's own health.
+ *
+ * Labels never carry principals, resources or paths: cardinality stays bounded and nothing identifying leaks.
+ */
+export class KeylessMetrics {
+  readonly registry = new Registry();
+  private readonly tokens = new Counter({
+    name: 'keyless_tokens_issued_total',
+    help: 'Token requests answered, by endpoint (imds, oauth2-v2 …), kind (managedIdentity, clientCredentials) and result (success, failure).',
+    labelNames: ['endpoint', 'kind', 'result'] as const,
+    registers: [this.registry],
+  });
+  private readonly cacheHits = new Counter({
+    name: 'keyless_token_cache_hits_total',
+    help: 'Managed-identity tokens served from the token cache instead of being signed.',
+    registers: [this.registry],
+  });
+  private readonly decisions = new Counter({
+    name: 'keyless_authz_decisions_total',
+    help: 'Authorization decisions by surface and result (allowed, denied) as enforced.',
+    labelNames: ['surface', 'result'] as const,
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'keyless_http_request_duration_seconds',
+    help: 'Time from request to response end, by surface, method and status code.',
+    labelNames: ['surface', 'method', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  private readonly auditEvents = new Counter({
+    name: 'keyless_audit_events_total',
+    help: 'Audit events recorded, by category (signin, activity, data) and result (succeeded, failed, denied).',
+    labelNames: ['category', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  /** `dropped` reads the audit trail's count of events it had to drop (a store that stopped answering). */
+  constructor(opts: { auditDropped?: () => number } = {}) {
+    const dropped = opts.auditDropped;
+    if (dropped) {
+      new Gauge({
+        name: 'keyless_audit_events_dropped',
+        help: 'Audit events dropped because the store could not take them.',
+        registers: [this.registry],
+        collect() {
+          this.set(dropped());
+        },
+      });
+    }
+  }
+
+  /** SignInService.onSignIn listener. */
+  signIn(e: { endpoint: string; kind: string; success: boolean; cached?: boolean | undefined }): void {
+    this.tokens.inc({ endpoint: e.endpoint, kind: e.kind, result: e.success ? 'success' : 'failure' });
+    if (e.cached === true) this.cacheHits.inc();
+  }
+
+  decision(surface: string, allowed: boolean): void {
+    this.decisions.inc({ surface, result: allowed ? 'allowed' : 'denied' });
+  }
+
+  auditEvent(category: string, result: string): void {
+    this.auditEvents.inc({ category, result });
+  }
+
+  /** An AccessControl that counts each check under `surface` (for surfaces that do not report decisions themselves). */
+  countingAccess(access: AccessControl, surface: string): AccessControl {
+    return {
+      get mode() {
+        return access.mode;
+      },
+      check: (c: AccessCheck): AccessResult => {
+        const r = access.check(c);
+        this.decision(surface, r.allowed);
+        return r;
+      },
+      visibleSubscriptions: (p: string) => access.visibleSubscriptions(p),
+    };
+  }
+
+  /**
+   * Wraps a surface's handler: times it into the histogram and writes one structured log line per request with
+   * its request id — the surface's own `x-ms-request-id` when it sets one, else one generated here (and sent,
+   * when `setRequestId`; IMDS does not send one on Azure, so it is logged only).
+   */
+  instrument(surface: string, handler: Handler, log: Logger, opts: { setRequestId?: boolean } = {}): (req: IncomingMessage, res: ServerResponse) => void {
+    const setRequestId = opts.setRequestId ?? true;
+    return (req, res) => {
+      const start = process.hrtime.bigint();
+      const generated = randomUUID();
+      // Surfaces that set their own id overwrite this one (setHeader, then writeHead merges theirs over it).
+      if (setRequestId) res.setHeader('x-ms-request-id', generated);
+      res.once('finish', () => {
+        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        const method = METHODS.has(req.method ?? '') ? req.method! : 'OTHER';
+        this.duration.observe({ surface, method, status: String(res.statusCode) }, seconds);
+        const requestId = headerValue(res.getHeader('x-ms-request-id')) ?? generated;
+        const correlationId = headerValue(res.getHeader('x-ms-correlation-request-id'));
+        log.info(
+          {
+            reqId: requestId,
+            ...(correlationId && correlationId !== requestId ? { correlationId } : {}),
+            surface,
+            method: req.method,
+            // Never the query string: it can carry a SAS signature or a client secret.
+            path: (req.url ?? '').split('?')[0]!.slice(0, MAX_LOGGED_PATH),
+            status: res.statusCode,
+            ms: Math.round(seconds * 1e6) / 1e3,
+          },
+          'request',
+        );
+      });
+      const failed = (e: unknown) => {
+        log.error({ surface, err: String(e) }, 'unhandled error in handler');
+        if (!res.headersSent) {
+          res.statusCode = 500;
+          res.end();
+        } else res.destroy();
+      };
+      try {
+        const r = handler(req, res);
+        if (r instanceof Promise) r.catch(failed);
+      } catch (e) {
+        failed(e);
+      }
+    };
+  }
+
+  /** `instrument` for each surface of the dispatcher's handler table, labelled with its key. */
+  instrumentAll<K extends string>(handlers: Partial<Record<K, Handler>>, log: Logger): Partial<Record<K, (req: IncomingMessage, res: ServerResponse) => void>> {
+    const out: Partial<Record<K, (req: IncomingMessage, res: ServerResponse) => void>> = {};
+    for (const [surface, h] of Object.entries(handlers) as [K, Handler | undefined][]) if (h) out[surface] = this.instrument(surface, h, log);
+    return out;
+  }
+
+  /** `GET /metrics` in the Prometheus text format. */
+  async serve(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const text = await this.registry.metrics();
+    res.writeHead(200, { 'Content-Type': this.registry.contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+    res.end(text);
+  }
+
+  /** True for the metrics path on the ops surface. */
+  static isMetricsRequest(req: IncomingMessage): boolean {
+    return req.method === 'GET' && (req.url ?? '').split('?')[0]!.replace(/\/+$/, '') === '/metrics';
+  }
+}
+
+function headerValue(v: number | string | string[] | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v[0] : String(v);
+}
