@@ -318,6 +318,43 @@ async function isKnownDataAction(action: string): Promise<boolean> {
   return isDataActionName(action);
 }
 
+program
+  .command('hosts')
+  .description('write (or print, or remove) /etc/hosts entries for existing vaults and storage accounts, where *.localhost does not resolve natively')
+  .option('--print', 'print the block instead of writing it')
+  .option('--remove', 'remove the Keyless block')
+  .option('--file <file>', 'hosts file to edit', '/etc/hosts')
+  .addOption(dataDirOption())
+  .action(async (o) => {
+    const { replaceHostsBlock, hostsBlock, writeHostsFile } = await import('./hosts.js');
+    let names: string[] = [];
+    if (!o.remove) {
+      const conn = Connection.open(o.dataDir);
+      const sub = conn.runtime.subscriptionId;
+      const suffix = conn.runtime.dnsSuffix;
+      const vaults = await conn.arm('GET', `/subscriptions/${sub}/providers/Microsoft.KeyVault/vaults?api-version=2023-07-01`);
+      const accounts = await conn.arm('GET', `/subscriptions/${sub}/providers/Microsoft.Storage/storageAccounts?api-version=2023-01-01`);
+      names = [
+        `management.${suffix}`,
+        `login.${suffix}`,
+        `vault.${suffix}`,
+        ...(vaults.value as { name: string }[]).map((v) => `${v.name}.vault.${suffix}`),
+        ...(accounts.value as { name: string }[]).map((a) => `${a.name}.blob.${suffix}`),
+      ];
+    }
+    if (o.print) {
+      process.stdout.write(hostsBlock(names));
+      return;
+    }
+    const current = fs.existsSync(o.file) ? fs.readFileSync(o.file, 'utf8') : '';
+    try {
+      writeHostsFile(o.file, replaceHostsBlock(current, names));
+    } catch (e) {
+      throw new CliError(`cannot write ${o.file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run as root, or use --print`);
+    }
+    process.stdout.write(o.remove ? `removed the Keyless block from ${o.file}\n` : `wrote ${names.length} names to ${o.file}\n`);
+  });
+
 function shellQuote(v: string): string {
   return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
 }

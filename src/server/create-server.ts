@@ -215,7 +215,11 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       managedIdentityLifetimeSec: config.tokenLifetimeSec,
       appTokenLifetimeSec: config.appTokenLifetimeSec,
     });
-    signin.onSignIn((e) => log.info({ signin: { ...e } }, 'sign-in'));
+    // Cached IMDS answers are not sign-ins: Azure's IMDS serves them without contacting Entra, and logging
+    // them would put a write on the hottest path.
+    signin.onSignIn((e) => {
+      if (!e.cached) log.info({ signin: e }, 'sign-in');
+    });
     // Audit (src/audit): sign-ins, ARM mutations and denials, data-plane decisions, written in batches off the
     // request path. Closed just before the store, after every listener has stopped.
     const audit = new AuditTrail(store, clock, { retentionDays: config.auditRetentionDays, log });
@@ -224,7 +228,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     const metrics = new KeylessMetrics({ auditDropped: () => audit.dropped });
     audit.onRecord((r) => metrics.auditEvent(r.category, r.result));
     signin.onSignIn((e) => {
-      audit.signIn(e);
+      if (!e.cached) audit.signIn(e);
       metrics.signIn(e);
     });
     store.onChange((c) => {

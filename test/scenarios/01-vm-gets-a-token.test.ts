@@ -81,6 +81,19 @@ describe('scenario 01: a VM gets a real, signed token from its identity endpoint
     expect(r.stderr).toMatch(/no virtual machine named 'nope'/);
   });
 
+  it('step 8: `keyless hosts` writes the host-routed names into a hosts file, and removes them again', async () => {
+    const file = path.join(k.dataDir, 'hosts');
+    fs.writeFileSync(file, '127.0.0.1 localhost\n');
+    const w = await k.cli(['hosts', '--file', file]);
+    expect(w.code, w.stderr).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toMatch(/^127\.0\.0\.1 management\.keyless\.localhost$/m);
+    const p = await k.cli(['hosts', '--print']);
+    expect(p.stdout).toContain('# BEGIN keyless');
+    const r = await k.cli(['hosts', '--remove', '--file', file]);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toBe('127.0.0.1 localhost\n');
+  });
+
   it('step 7: `keyless ca` prints the CA and bundle paths', async () => {
     const r = await k.cli(['ca']);
     expect(r.code).toBe(0);
