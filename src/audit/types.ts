@@ -5,6 +5,8 @@
  * importing any surface.
  */
 
+import type { DataAccessEvent } from '../core/data-access.js';
+
 export type AuditCategory = 'signin' | 'activity' | 'data';
 export const AUDIT_CATEGORIES: readonly AuditCategory[] = ['signin', 'activity', 'data'];
 
@@ -53,18 +55,7 @@ export interface ActivityInput {
 }
 
 /** One data-plane authorization decision (PluginContext.recordDataAccess). */
-export interface DataAccessInput {
-  surface: string;
-  principalId: string | undefined;
-  appId: string | undefined;
-  via: string;
-  action: string;
-  scope: string;
-  allowed: boolean;
-  status: number;
-  summary?: string;
-  explanation?: unknown;
-}
+export type DataAccessInput = Omit<DataAccessEvent, 'surface'> & { surface: string };
 
 /** A stored event, as queries return it. `details` is category-specific (see recorder.ts). */
 export interface AuditEvent {

@@ -15,19 +15,9 @@ export interface Sealer {
   open(sealed: string, aad: string): Buffer;
 }
 
-/** An authenticated data-plane decision worth recording (filled in by the audit trail). */
-export interface DataAccessEvent {
-  surface: 'keyvault' | 'blob';
-  principalId: string | undefined;
-  appId: string | undefined;
-  via: string;
-  action: string;
-  scope: string;
-  allowed: boolean;
-  status: number;
-  summary?: string;
-  explanation?: unknown;
-}
+import type { DataAccessEvent } from '../core/data-access.js';
+
+export type { DataAccessEvent };
 
 /**
  * What a surface plugin gets from the server: the domain services, a bearer verifier, and places to

@@ -12,18 +12,10 @@ import { identifyOperation } from '../operations.js';
 import { Exchange } from './exchange.js';
 import { handlers, type HandlerDeps } from './handlers.js';
 import { parseTarget } from './target.js';
+import type { DataAccessEvent } from '../../core/data-access.js';
 
-export interface DataAccessRecord {
-  principalId: string | undefined;
-  appId: string | undefined;
-  via: string;
-  action: string;
-  scope: string;
-  allowed: boolean;
-  status: number;
-  summary?: string;
-  explanation?: unknown;
-}
+/** What the blob surface reports per decision; the plugin adds `surface: 'blob'`. */
+export type DataAccessRecord = Omit<DataAccessEvent, 'surface'>;
 
 export interface BlobSurfaceDeps {
   dnsSuffix: string;
