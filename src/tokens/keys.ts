@@ -89,7 +89,8 @@ async function generate(sealer: Sealer, nowMs: number, state: KeyState): Promise
   const kid = thumbprint(der);
   const pub = await webcrypto.subtle.exportKey('jwk', pair.publicKey);
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey));
-  const pem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END PRIVATE KEY-----\n`;
+  // node:crypto writes the PEM armour; nothing here builds key text by hand.
+  const pem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
   const publicJwk: PublicJwk = Object.freeze({
     kty: 'RSA',
     use: 'sig',
