@@ -6,6 +6,7 @@
  */
 
 import type { DataAccessEvent } from '../core/data-access.js';
+import type { SignInEvent } from '../core/signin-event.js';
 
 export type AuditCategory = 'signin' | 'activity' | 'data';
 export const AUDIT_CATEGORIES: readonly AuditCategory[] = ['signin', 'activity', 'data'];
@@ -14,21 +15,7 @@ export const AUDIT_CATEGORIES: readonly AuditCategory[] = ['signin', 'activity',
 export type AuditResult = 'succeeded' | 'failed' | 'denied';
 
 /** One token request (SignInService.onSignIn). */
-export interface SignInInput {
-  at: number;
-  kind: 'managedIdentity' | 'clientCredentials';
-  /** imds, appservice, oauth2-v1, oauth2-v2, adfs … */
-  endpoint: string;
-  principalId: string | undefined;
-  appId: string | undefined;
-  /** The audience asked for. */
-  resource: string | undefined;
-  /** The resource asking (a VM) for managed identities. */
-  hostResourceId: string | undefined;
-  success: boolean;
-  failure?: string;
-  cached?: boolean;
-}
+export type SignInInput = SignInEvent;
 
 /** One ARM request worth recording: a mutation (any outcome) or an authorization denial. */
 export interface ActivityInput {

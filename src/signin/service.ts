@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import type { SignInEvent } from '../core/signin-event.js';
 import { KeylessError } from '../core/errors.js';
 import type { Directory, Principal } from '../directory/index.js';
 import type { ResourceService } from '../resources/index.js';
@@ -47,18 +48,7 @@ export interface SelectionRules {
   clientIdMayBeObjectId?: boolean;
 }
 
-export interface SignInEvent {
-  at: number;
-  kind: 'managedIdentity' | 'clientCredentials';
-  endpoint: string;
-  principalId: string | undefined;
-  appId: string | undefined;
-  resource: string | undefined;
-  hostResourceId: string | undefined;
-  success: boolean;
-  failure?: string;
-  cached?: boolean;
-}
+export type { SignInEvent };
 
 interface HostIdentities {
   system: Principal | undefined;
