@@ -2,6 +2,7 @@ import type { ArmDocument, StoredResource } from '../../resources/index.js';
 import type { Tx } from '../../store/index.js';
 import { AccessPolicyError, mergeAccessPolicies, parseAccessPolicies, type AccessPolicyEntry } from '../../keyvault/access-policy.js';
 import { isValidVaultName, vaultBaseUrl, vaultNameRule } from '../../keyvault/names.js';
+import { resourceHandlers } from './resource-handlers.js';
 import type { ArmRequest, ArmResponse, ProviderHandler } from '../context.js';
 import { armError, invalidRequestContent, locationRequired, resourceNotFound } from '../errors.js';
 import { requireGroup, requireSubscription } from './resources.js';
@@ -49,32 +50,15 @@ export function keyVaultArmProviders(port: KeyVaultArmPort): ProviderHandler[] {
     return { ...body, properties: { ...(body.properties ?? {}), vaultUri: `${vaultBaseUrl(body.name, port.dnsSuffix, port.port)}/` } };
   };
 
+  const crud = resourceHandlers(VAULTS, (r) => render(r));
   const vaults: ProviderHandler = {
     type: VAULTS,
-    async get(req) {
-      const g = await requireGroup(req.deps, req.route.subscriptionId, req.route.group);
-      const r = await req.deps.resources.get(req.route.id);
-      if (!r || r.typeKey !== VAULTS.toLowerCase()) throw resourceNotFound(VAULTS, req.route.name!, g.name);
-      return { status: 200, body: render(r) };
-    },
+    get: crud.get,
     put: (req) => writeVault(req, 'put'),
     patch: (req) => writeVault(req, 'patch'),
-    async delete(req) {
-      await requireGroup(req.deps, req.route.subscriptionId, req.route.group);
-      // Soft delete happens in the resource delete hook, so deleting the resource group keeps vaults too.
-      const r = await req.deps.resources.delete(req.route.id);
-      return { status: r ? 200 : 204 };
-    },
-    async list(req) {
-      const { route, deps } = req;
-      if (route.group) {
-        const g = await requireGroup(deps, route.subscriptionId, route.group);
-        return deps.resources.list({ subscriptionId: g.subscriptionId, groupKey: g.groupKey!, typeKey: VAULTS.toLowerCase() });
-      }
-      if (!route.subscriptionId) return [];
-      await requireSubscription(deps, route.subscriptionId);
-      return deps.resources.list({ subscriptionId: route.subscriptionId.toLowerCase(), typeKey: VAULTS.toLowerCase() });
-    },
+    // Soft delete happens in the resource delete hook, so deleting the resource group keeps vaults too.
+    delete: crud.delete,
+    list: crud.list,
     render: (r) => render(r),
   };
 

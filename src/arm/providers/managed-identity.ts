@@ -1,6 +1,7 @@
 import type { ArmRequest, ArmResponse, ProviderHandler } from '../context.js';
 import { invalidName, locationRequired, resourceNotFound } from '../errors.js';
 import { requireGroup } from './resources.js';
+import { resourceHandlers } from './resource-handlers.js';
 import { checkObject, optionalTags } from './validate.js';
 
 const TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities';
@@ -13,27 +14,9 @@ const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/;
 export function managedIdentityProvider(): ProviderHandler {
   return {
     type: TYPE,
-    async get(req) {
-      const g = await requireGroup(req.deps, req.route.subscriptionId, req.route.group);
-      const r = await req.deps.resources.get(req.route.id);
-      if (!r || r.typeKey !== TYPE.toLowerCase()) throw resourceNotFound(TYPE, req.route.name!, g.name);
-      return { status: 200, body: r.body };
-    },
+    ...resourceHandlers(TYPE),
     put: (req) => write(req, 'put'),
     patch: (req) => write(req, 'patch'),
-    async delete(req) {
-      await requireGroup(req.deps, req.route.subscriptionId, req.route.group);
-      const r = await req.deps.resources.delete(req.route.id);
-      return { status: r ? 200 : 204 };
-    },
-    async list(req) {
-      const { route, deps } = req;
-      if (route.group) {
-        const g = await requireGroup(deps, route.subscriptionId, route.group);
-        return deps.resources.list({ subscriptionId: g.subscriptionId, groupKey: g.groupKey!, typeKey: TYPE.toLowerCase() });
-      }
-      return deps.resources.list({ subscriptionId: (route.subscriptionId ?? '').toLowerCase(), typeKey: TYPE.toLowerCase() });
-    },
   };
 }
 

@@ -3,6 +3,7 @@ import type { Change, Tx } from '../../store/index.js';
 import type { ArmRequest, ArmResponse } from '../context.js';
 import { locationRequired, resourceNotFound, invalidName } from '../errors.js';
 import { requireGroup } from './resources.js';
+import { resourceHandlers } from './resource-handlers.js';
 import { checkObject, optionalObject, optionalTags } from './validate.js';
 
 const UAI_ASSIGN = 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action';
@@ -72,29 +73,11 @@ export function trackedHandlers(spec: TrackedSpec) {
     return { status: created ? 201 : 200, body: resource.body };
   }
 
+  const crud = resourceHandlers(spec.type);
   return {
     type: spec.type,
-    async get(req: ArmRequest): Promise<ArmResponse> {
-      const group = await requireGroup(req.deps, req.route.subscriptionId, req.route.group);
-      const r = await req.deps.resources.get(req.route.id);
-      if (!r || r.typeKey !== spec.type.toLowerCase()) throw resourceNotFound(spec.type, req.route.name!, group.name);
-      return { status: 200, body: r.body };
-    },
+    ...crud,
     put: (req: ArmRequest) => write(req, 'put'),
     patch: (req: ArmRequest) => write(req, 'patch'),
-    async delete(req: ArmRequest): Promise<ArmResponse> {
-      await requireGroup(req.deps, req.route.subscriptionId, req.route.group);
-      const r = await req.deps.resources.delete(req.route.id);
-      return { status: r ? 200 : 204 };
-    },
-    async list(req: ArmRequest): Promise<StoredResource[]> {
-      const { route, deps } = req;
-      if (route.group) {
-        const g = await requireGroup(deps, route.subscriptionId, route.group);
-        return deps.resources.list({ subscriptionId: g.subscriptionId, groupKey: g.groupKey!, typeKey: spec.type.toLowerCase() });
-      }
-      if (!route.subscriptionId) return [];
-      return deps.resources.list({ subscriptionId: route.subscriptionId.toLowerCase(), typeKey: spec.type.toLowerCase() });
-    },
   };
 }
