@@ -1,3 +1,4 @@
+import type { ActivityEvent } from '../core/activity-event.js';
 import type { AccessControl } from '../core/access.js';
 import type { Caller } from '../core/caller.js';
 import type { Clock } from '../core/clock.js';
@@ -39,25 +40,7 @@ export interface ArmDeps {
 }
 
 /** What the activity log records about one ARM request (see ArmDeps.onActivity). */
-export interface ArmActivityEvent {
-  at: number;
-  caller: Caller;
-  /** ARM action string, e.g. Microsoft.Compute/virtualMachines/write. */
-  operation: string;
-  resourceId: string;
-  /** Where the action is authorized (an extension resource's parent scope). */
-  scope: string;
-  subscriptionId: string | undefined;
-  resourceGroup: string | undefined;
-  method: string;
-  status: number;
-  correlationId: string;
-  requestId: string;
-  clientRequestId: string | undefined;
-  clientIp: string | undefined;
-  error: { code: string; message: string } | undefined;
-  denial: { summary: string; explanation: unknown } | undefined;
-}
+export type ArmActivityEvent = ActivityEvent;
 
 export interface ArmRequest {
   method: string;

@@ -5,6 +5,7 @@
  * importing any surface.
  */
 
+import type { ActivityEvent } from '../core/activity-event.js';
 import type { DataAccessEvent } from '../core/data-access.js';
 import type { SignInEvent } from '../core/signin-event.js';
 
@@ -17,29 +18,8 @@ export type AuditResult = 'succeeded' | 'failed' | 'denied';
 /** One token request (SignInService.onSignIn). */
 export type SignInInput = SignInEvent;
 
-/** One ARM request worth recording: a mutation (any outcome) or an authorization denial. */
-export interface ActivityInput {
-  at: number;
-  caller: { objectId: string; appId: string; clientName: string; claims?: Record<string, unknown> | undefined };
-  /** ARM action string, e.g. Microsoft.Compute/virtualMachines/write. */
-  operation: string;
-  /** The resource the request addressed. */
-  resourceId: string;
-  /** The scope the action was authorized at (differs from resourceId for extension resources). */
-  scope: string;
-  subscriptionId: string | undefined;
-  resourceGroup: string | undefined;
-  method: string;
-  status: number;
-  correlationId: string;
-  requestId: string;
-  clientRequestId?: string | undefined;
-  clientIp?: string | undefined;
-  /** The error the caller saw, when the request failed. */
-  error?: { code: string; message: string } | undefined;
-  /** Set when the authorization engine refused: its one-line summary and full explanation. */
-  denial?: { summary: string; explanation: unknown } | undefined;
-}
+/** One ARM request worth recording (ArmDeps.onActivity). */
+export type ActivityInput = ActivityEvent;
 
 /** One data-plane authorization decision (PluginContext.recordDataAccess). */
 export type DataAccessInput = Omit<DataAccessEvent, 'surface'> & { surface: string };
