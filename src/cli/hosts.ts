@@ -1,25 +1,29 @@
 import fs from 'node:fs';
+import { keylessHostNames } from '../isolation/hosts.js';
+import type { Connection } from './connection.js';
 
-const BEGIN = '# BEGIN keyless';
-const END = '# END keyless';
+// The block itself lives with the other hosts-file text (src/isolation/hosts.ts): `run --private-hosts` writes it too.
+export { hostsBlock, replaceHostsBlock } from '../isolation/hosts.js';
 
 /**
- * The hosts-file block for Keyless's host-routed names (vaults, blob accounts, management/login). Only
- * needed where `*.localhost` does not resolve natively (no systemd-resolved or libnss-myhostname).
+ * Every name a client may use to reach this Keyless: the fixed service names under the DNS suffix, the
+ * advertised host when it is under the suffix, and one per vault and storage account that exists now. Only needed where
+ * the suffix does not resolve natively (no systemd-resolved or libnss-myhostname for `*.localhost`).
  */
-export function hostsBlock(names: string[], address = '127.0.0.1'): string {
-  const unique = [...new Set(names.map((n) => n.toLowerCase()))].sort();
-  return [BEGIN, ...unique.map((n) => `${address} ${n}`), END].join('\n') + '\n';
-}
-
-/** Replaces (or removes, with an empty list) the Keyless block in a hosts file's text, keeping the rest. */
-export function replaceHostsBlock(text: string, names: string[], address?: string): string {
-  const start = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  let rest = text;
-  if (start >= 0 && end > start) rest = text.slice(0, start) + text.slice(end + END.length).replace(/^\n/, '');
-  if (names.length === 0) return rest;
-  return (rest.endsWith('\n') || rest === '' ? rest : rest + '\n') + hostsBlock(names, address);
+export async function keylessNamesOf(conn: Connection): Promise<string[]> {
+  const sub = conn.runtime.subscriptionId;
+  const suffix = conn.runtime.dnsSuffix.toLowerCase();
+  const vaults = await conn.arm('GET', `/subscriptions/${sub}/providers/Microsoft.KeyVault/vaults?api-version=2023-07-01`);
+  const accounts = await conn.arm('GET', `/subscriptions/${sub}/providers/Microsoft.Storage/storageAccounts?api-version=2023-01-01`);
+  const urls = [
+    // The Key Vault challenge names this host as the token resource; some clients look it up.
+    `https://vault.${suffix}/`,
+    ...(vaults.value as { name: string }[]).map((v) => `https://${v.name}.vault.${suffix}/`),
+    ...(accounts.value as { name: string }[]).map((a) => `https://${a.name}.blob.${suffix}/`),
+    // The advertised host only when it is one of ours: a name outside the suffix resolves on its own.
+    conn.runtime.endpoints.resourceManager,
+  ];
+  return keylessHostNames({ dnsSuffix: suffix, urls });
 }
 
 /** Writes through a temp file and rename, so a crash never leaves a half-written /etc/hosts. */

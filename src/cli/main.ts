@@ -55,6 +55,7 @@ program
         dnsSuffix: o.dnsSuffix,
         authzMode: o.authz,
         tokenLifetimeSec: o.tokenLifetime,
+        authzPropagationDelaySec: o.authzPropagationDelay,
         logLevel: o.logLevel ?? (o.json ? 'warn' : undefined),
         auditRetentionDays: o.auditRetentionDays,
       },
@@ -110,6 +111,8 @@ addIdentityOptions(program
   // Isolated VMs (src/isolation): a network namespace where 169.254.169.254 is the VM's IMDS.
   .option('--isolated', "with --vm: run in a network namespace where 169.254.169.254 is the VM's IMDS and only Keyless is reachable (Linux, root)")
   .argument('<command...>', 'the command to run, after --')
+  // src/isolation/private-hosts.ts: a mount namespace, for a --dns-suffix that does not resolve (docs/dns.md).
+  .option('--private-hosts', 'give the command a private /etc/hosts naming every vault, storage account and management host of this Keyless (Linux, root; --isolated has its own)')
   .action(async (command: string[], o) => {
     if ([o.vm, o.app, o.workloadIdentity].filter(Boolean).length !== 1) throw new CliError('pass exactly one of --vm, --app and --workload-identity');
     if ((o.az || o.identitySource) && !o.vm) throw new CliError('--az and --identity-source go with --vm');
@@ -117,6 +120,8 @@ addIdentityOptions(program
     if (o.isolated && (o.az || o.identitySource)) throw new CliError('--isolated is the real 169.254.169.254 path: it does not combine with --az or --identity-source');
     if (o.workloadIdentity && !o.subject) throw new CliError('--workload-identity needs --subject (the subject its federated credential names)');
     const conn = Connection.open(o.dataDir);
+    const privateHosts = o.privateHosts && !o.isolated ? await import('./private-hosts.js') : undefined;
+    privateHosts?.requirePrivateHosts();
     // Workload identity: a token file from Keyless's OIDC issuer, deleted when the child exits.
     let workload: WorkloadRun | undefined;
     if (o.workloadIdentity) {
@@ -140,7 +145,8 @@ addIdentityOptions(program
     } else if (o.explain) {
       process.stderr.write(explainRun(vmId!, env));
     }
-    const [cmd, ...args] = command;
+    const hosts = privateHosts ? await privateHosts.startPrivateHosts(conn, { explain: o.explain }) : undefined;
+    const [cmd, ...args] = hosts ? hosts.command(command) : command;
     const child = spawn(cmd!, args, { stdio: 'inherit', env: { ...process.env, ...env } });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     process.on('SIGINT', forward);
@@ -326,22 +332,8 @@ program
   .option('--file <file>', 'hosts file to edit', '/etc/hosts')
   .addOption(dataDirOption())
   .action(async (o) => {
-    const { replaceHostsBlock, hostsBlock, writeHostsFile } = await import('./hosts.js');
-    let names: string[] = [];
-    if (!o.remove) {
-      const conn = Connection.open(o.dataDir);
-      const sub = conn.runtime.subscriptionId;
-      const suffix = conn.runtime.dnsSuffix;
-      const vaults = await conn.arm('GET', `/subscriptions/${sub}/providers/Microsoft.KeyVault/vaults?api-version=2023-07-01`);
-      const accounts = await conn.arm('GET', `/subscriptions/${sub}/providers/Microsoft.Storage/storageAccounts?api-version=2023-01-01`);
-      names = [
-        `management.${suffix}`,
-        `login.${suffix}`,
-        `vault.${suffix}`,
-        ...(vaults.value as { name: string }[]).map((v) => `${v.name}.vault.${suffix}`),
-        ...(accounts.value as { name: string }[]).map((a) => `${a.name}.blob.${suffix}`),
-      ];
-    }
+    const { replaceHostsBlock, hostsBlock, keylessNamesOf, writeHostsFile } = await import('./hosts.js');
+    const names = o.remove ? [] : await keylessNamesOf(Connection.open(o.dataDir));
     if (o.print) {
       process.stdout.write(hostsBlock(names));
       return;

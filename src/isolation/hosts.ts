@@ -1,6 +1,7 @@
 /**
- * The isolated VM's private /etc/hosts and /etc/resolv.conf. `ip netns exec <ns>` bind-mounts the files in
- * /etc/netns/<ns>/ over /etc in a private mount namespace, so only processes of the session see them.
+ * Hosts-file text: the isolated VM's private /etc/hosts and /etc/resolv.conf (`ip netns exec <ns>` bind-mounts
+ * the files in /etc/netns/<ns>/ over /etc in a private mount namespace, so only the session sees them), and the
+ * Keyless block that `keyless hosts` and `keyless run --private-hosts` add to a copy of the real /etc/hosts.
  */
 
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
@@ -29,6 +30,28 @@ export function keylessHostNames(input: { dnsSuffix: string; publicHost?: string
     if (host === suffix || host.endsWith(`.${suffix}`)) names.add(host);
   }
   return [...names].filter(isHostName).sort();
+}
+
+const BEGIN = '# BEGIN keyless';
+const END = '# END keyless';
+
+/**
+ * The hosts-file block for Keyless's host-routed names (vaults, blob accounts, management/login), as
+ * `keyless hosts` writes it into /etc/hosts and `keyless run --private-hosts` into the child's private copy.
+ */
+export function hostsBlock(names: string[], address = '127.0.0.1'): string {
+  const unique = [...new Set(names.map((n) => n.toLowerCase()))].sort();
+  return [BEGIN, ...unique.map((n) => `${address} ${n}`), END].join('\n') + '\n';
+}
+
+/** Replaces (or removes, with an empty list) the Keyless block in a hosts file's text, keeping the rest. */
+export function replaceHostsBlock(text: string, names: string[], address?: string): string {
+  const start = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  let rest = text;
+  if (start >= 0 && end > start) rest = text.slice(0, start) + text.slice(end + END.length).replace(/^\n/, '');
+  if (names.length === 0) return rest;
+  return (rest.endsWith('\n') || rest === '' ? rest : rest + '\n') + hostsBlock(names, address);
 }
 
 export function hostsFile(input: { vmName: string; session: string; keylessAddress: string; names: string[]; localNames?: string[] }): string {

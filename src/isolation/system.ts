@@ -98,11 +98,11 @@ export function isolationUnavailableReason(): string | undefined {
   return undefined;
 }
 
-const CAP_NET_ADMIN = 12;
-const CAP_SYS_ADMIN = 21;
+export const CAP_NET_ADMIN = 12;
+export const CAP_SYS_ADMIN = 21;
 
 /** CapEff from /proc/self/status: root in a default container is root without these. */
-function effectiveCapabilities(): bigint | undefined {
+export function effectiveCapabilities(): bigint | undefined {
   try {
     const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
     return m ? BigInt(`0x${m[1]}`) : undefined;
