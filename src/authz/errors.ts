@@ -68,9 +68,10 @@ export function roleDefinitionLinkedAuthorizationFailed(
   client: ClientIdentity,
   primaryScope: string,
   linkedScopes: readonly string[],
-  opts: { explanation?: Explanation } = {},
+  opts: { explanation?: Explanation; action?: string } = {},
 ): KeylessError {
-  const action = 'Microsoft.Authorization/roleDefinitions/write';
+  // Deleting a custom role is checked over its assignable scopes the same way, with the delete action.
+  const action = opts.action ?? 'Microsoft.Authorization/roleDefinitions/write';
   const linked = linkedScopes.join(',');
   return new KeylessError(
     403,
@@ -123,4 +124,37 @@ export function roleDefinitionWithSameNameExists(): KeylessError {
 /** 404 RoleDefinitionDoesNotExist for an assignment naming an unknown role. */
 export function roleDefinitionDoesNotExist(roleDefinitionId: string): KeylessError {
   return new KeylessError(404, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${roleDefinitionId.slice(roleDefinitionId.lastIndexOf('/') + 1)}' does not exist.`);
+}
+
+/**
+ * 404 RoleDefinitionDoesNotExist for a custom role used outside its assignable scopes: Azure resolves a role
+ * definition at the assignment's scope, where such a role is not visible (inference, docs/deviations/authz.md).
+ */
+export function roleDefinitionNotAssignableAt(roleDefinitionId: string, scope: string, assignableScopes: readonly string[]): KeylessError {
+  const e = roleDefinitionDoesNotExist(roleDefinitionId);
+  return new KeylessError(e.status, e.code, e.message, {
+    detail: `role is assignable only at or below ${assignableScopes.join(', ')}; requested scope ${scope}`,
+  });
+}
+
+/** 400 for a role definition name that is not a GUID (Keyless's code; Azure's wording for assignments). */
+export function invalidRoleDefinitionId(name: string): KeylessError {
+  return new KeylessError(400, 'InvalidRoleDefinitionId', `The role definition ID '${name}' is not valid. The role definition ID must be a GUID.`);
+}
+
+/** Built-in roles are Azure's data: never overwritten or deleted (code and wording are Keyless's choice). */
+export function builtInRoleDefinitionReadOnly(guid: string): KeylessError {
+  return new KeylessError(400, 'CannotModifyBuiltInRoleDefinition', `The role definition '${guid}' is a built-in role and cannot be modified or deleted.`);
+}
+
+/**
+ * 400 when a custom role is written at a scope that is not one of its assignable scopes nor inside one
+ * (Azure refuses; its code is not documented publicly, this one is Keyless's choice).
+ */
+export function roleDefinitionScopeNotAssignable(scope: string): KeylessError {
+  return new KeylessError(
+    400,
+    'InvalidRoleDefinitionScope',
+    `The role definition cannot be written at scope '${scope}': the scope must be one of the role's assignable scopes or lie within one of them.`,
+  );
 }

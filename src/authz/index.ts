@@ -7,6 +7,7 @@
  * compiled role, so replacing a custom role drops it.
  */
 import { compileActionPatterns, type ActionPattern } from '../core/actions.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { KeylessError } from '../core/errors.js';
 import { parseScope, ROOT_SCOPE, type Scope } from '../core/scope.js';
 import { builtinRoleById, roleDefinitionGuid } from './builtin-roles.js';
@@ -176,6 +177,46 @@ export class AuthzIndex {
    * so map hits compare identical strings instead of 150-character copies.
    */
   private readonly scopes = new Map<string, { scope: Scope; refs: number }>();
+  /**
+   * Changes written but not yet in effect (the propagation-delay fidelity option), oldest first. They are
+   * applied in write order, before the next decision that happens once their time has come, so tests move a
+   * clock instead of sleeping.
+   */
+  private readonly pending: { at: number; apply: () => void }[] = [];
+  private readonly clock: Clock;
+
+  constructor(opts: { clock?: Clock } = {}) {
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  // ---- delayed changes --------------------------------------------------------------------------------------
+
+  /** Runs `change` against this index once the clock reaches `at` (epoch ms). */
+  schedule(at: number, change: () => void): void {
+    this.pending.push({ at, apply: change });
+    this.settle();
+  }
+
+  /** How many written changes are not yet in effect. */
+  get pendingChanges(): number {
+    return this.pending.length;
+  }
+
+  /** Applies the changes whose time has come. Decisions call it; so may anyone who needs the effective state now. */
+  settle(): void {
+    if (this.pending.length === 0) return;
+    const now = this.clock.now();
+    let due = 0;
+    // FIFO even if the clock was moved back between writes: a later write never overtakes an earlier one.
+    while (due < this.pending.length && this.pending[due]!.at <= now) due++;
+    for (const c of this.pending.splice(0, due)) {
+      try {
+        c.apply();
+      } catch {
+        // Every change was validated when it was written; a failure here must not fail an unrelated request.
+      }
+    }
+  }
 
   // ---- role definitions -------------------------------------------------------------------------------------
 
@@ -277,6 +318,7 @@ export class AuthzIndex {
 
   /** All assignments of one principal (any scope). */
   assignmentsOfPrincipal(principalId: string): RoleAssignment[] {
+    this.settle();
     const scopes = this.byPrincipal.get(normalizePrincipalId(principalId));
     if (scopes === undefined) return [];
     return [...scopes.values()].flat().map((e) => e.assignment);
@@ -472,6 +514,7 @@ export class AuthzIndex {
    * index knows to be under that group. Scans the principal's own assignments only.
    */
   visibleSubscriptions(principalId: string, groupIds: readonly string[] = []): Set<string> | 'all' {
+    this.settle();
     const out = new Set<string>();
     const mgKeys = new Set<string>();
     for (const p of [principalId, ...groupIds]) {
@@ -512,11 +555,13 @@ export class AuthzIndex {
 
   /** May `req.principalId` (or one of its groups) perform `req.action` at `req.scope`? */
   decide(req: AccessRequest): Decision {
+    if (this.pending.length !== 0) this.settle();
     return decide(this, req);
   }
 
   /** The traced version of decide(): every assignment and deny assignment considered, and roles that would grant. */
   explain(req: AccessRequest): Explanation {
+    this.settle();
     return explainAccess(this, req);
   }
 

@@ -20,10 +20,16 @@ export function banner(s: KeylessServer): string {
     `  CA bundle        ${s.caBundleFile}   (REQUESTS_CA_BUNDLE)`,
     `  Admin credential ${s.adminFile}   (client id ${s.admin.clientId})`,
     `  Store            ${s.store.dialect} ${s.store.location}`,
-    `  Authorization    ${s.authzMode === 'enforce' ? 'enforced (Azure RBAC)' : s.authzMode === 'audit' ? 'AUDIT ONLY — denials are logged, not enforced' : 'OFF — every authenticated call is allowed'}`,
+    `  Authorization    ${s.authzMode === 'enforce' ? 'enforced (Azure RBAC)' : s.authzMode === 'audit' ? 'AUDIT ONLY — denials are logged, not enforced' : 'OFF — every authenticated call is allowed'}${propagation(s)}`,
     '',
   ];
   return lines.join('\n');
+}
+
+/** Shown only when the fidelity option is on: otherwise changes apply on the next request, as expected. */
+function propagation(s: KeylessServer): string {
+  const d = s.config.authzPropagationDelaySec;
+  return d > 0 ? `; changes take effect after ${d} s (emulated propagation delay)` : '';
 }
 
 export function readyJson(s: KeylessServer): string {
@@ -38,6 +44,7 @@ export function readyJson(s: KeylessServer): string {
     adminFile: s.adminFile,
     adminClientId: s.admin.clientId,
     authorization: s.authzMode,
+    authorizationPropagationDelaySec: s.config.authzPropagationDelaySec,
     store: s.store.dialect,
   });
 }

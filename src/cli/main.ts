@@ -33,6 +33,7 @@ program
   .option('--public-host <name>', 'host name used in the URLs Keyless hands out')
   .option('--dns-suffix <suffix>', 'suffix for <vault>.vault.<suffix>, <account>.blob.<suffix>, management.<suffix>')
   .addOption(new Option('--authz <mode>', 'authorization mode').choices(['enforce', 'audit', 'off']))
+  .option('--authz-propagation-delay <seconds>', 'role assignment / custom role changes take effect only after this delay, as in Azure (default 0)')
   .option('--token-lifetime <seconds>', 'managed-identity token lifetime')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
   .option('--seed <file>', 'apply a declarative environment (YAML) once started')
@@ -54,8 +55,8 @@ program
         publicHost: o.publicHost,
         dnsSuffix: o.dnsSuffix,
         authzMode: o.authz,
-        tokenLifetimeSec: o.tokenLifetime,
         authzPropagationDelaySec: o.authzPropagationDelay,
+        tokenLifetimeSec: o.tokenLifetime,
         logLevel: o.logLevel ?? (o.json ? 'warn' : undefined),
         auditRetentionDays: o.auditRetentionDays,
       },

@@ -25,6 +25,11 @@ export interface KeylessConfig {
   /** DNS suffix for host-routed names: <vault>.vault.<suffix>, <account>.blob.<suffix>, management.<suffix>. */
   dnsSuffix: string;
   authzMode: AuthzMode;
+  /**
+   * Fidelity option: role assignment, custom role and deny assignment changes reach decisions only this many
+   * seconds after they are written, as Azure's propagation makes them (0: on the next request).
+   */
+  authzPropagationDelaySec: number;
   /** Managed-identity token lifetime (Azure: about 24 h). */
   tokenLifetimeSec: number;
   /** client_credentials token lifetime (Azure: 60–90 min). */
@@ -47,6 +52,7 @@ export const DEFAULTS: KeylessConfig = {
   publicHost: 'localhost',
   dnsSuffix: 'keyless.localhost',
   authzMode: 'enforce',
+  authzPropagationDelaySec: 0,
   tokenLifetimeSec: 86_400,
   appTokenLifetimeSec: 3_599,
   logLevel: 'info',
@@ -66,6 +72,7 @@ const ENV: Record<keyof KeylessConfig, string> = {
   publicHost: 'KEYLESS_PUBLIC_HOST',
   dnsSuffix: 'KEYLESS_DNS_SUFFIX',
   authzMode: 'KEYLESS_AUTHZ',
+  authzPropagationDelaySec: 'KEYLESS_AUTHZ_PROPAGATION_DELAY',
   tokenLifetimeSec: 'KEYLESS_TOKEN_LIFETIME',
   appTokenLifetimeSec: 'KEYLESS_APP_TOKEN_LIFETIME',
   logLevel: 'KEYLESS_LOG_LEVEL',
@@ -123,6 +130,12 @@ function coerce(key: keyof KeylessConfig, raw: unknown): unknown {
       const n = Number(s);
       // Under 5 minutes msal treats a token as already expired; over 7 days is no longer a managed identity.
       if (!Number.isInteger(n) || n < 600 || n > 7 * 86_400) throw new ConfigError(`${key} must be whole seconds between 600 and 604800, got '${String(raw)}'`);
+      return n;
+    }
+    case 'authzPropagationDelaySec': {
+      const n = Number(s);
+      // Azure documents minutes for assignments and hours for group-based managed identities (authorization.md §7).
+      if (s === '' || !Number.isInteger(n) || n < 0 || n > 86_400) throw new ConfigError(`authzPropagationDelaySec must be whole seconds between 0 and 86400, got '${String(raw)}'`);
       return n;
     }
     case 'auditRetentionDays': {

@@ -235,7 +235,9 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       if (c.topic === 'principal') verifier.invalidateWhere?.((claims: Record<string, unknown>) => claims['oid'] === c.key);
     });
 
-    const authz = new AuthorizationStore(store, new AuthzIndex(), clock, async (oid) => Boolean(await directory.get(oid)), tenantId);
+    const authz = new AuthorizationStore(store, new AuthzIndex({ clock }), clock, async (oid) => Boolean(await directory.get(oid)), tenantId, {
+      propagationDelayMs: config.authzPropagationDelaySec * 1000,
+    });
     await authz.load();
     const access: AccessControl = createAccessControl({ index: authz.index, mode: config.authzMode });
     // Extension resources (role assignments) on a deleted resource are deleted with it.
@@ -412,7 +414,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       },
     });
     const appEnvironment = (siteId: string) => identityEnv.appEnvironment(siteId);
-    const health = () => ({ status: 'ok', tenantId, subscriptionId: boot.subscriptionId, authorization: access.mode, store: store.dialect, issuer: endpoints.issuer, ca: pki.caFile, caBundle: pki.bundleFile, endpoints });
+    const health = () => ({ status: 'ok', tenantId, subscriptionId: boot.subscriptionId, authorization: access.mode, authorizationPropagationDelaySec: config.authzPropagationDelaySec, store: store.dialect, issuer: endpoints.issuer, ca: pki.caFile, caBundle: pki.bundleFile, endpoints });
     const explainAccess = (q: { principalId: string; action: string; scope: string; isDataAction: boolean }) => {
       const explanation = authz.index.explain({ principalId: q.principalId.toLowerCase(), action: q.action, scope: q.scope, isDataAction: q.isDataAction });
       return { allowed: explanation.allowed, explanation, text: renderExplanation(explanation) };

@@ -168,6 +168,9 @@ export const roleDefinitions = {
       .onConflict((oc) => oc.column('name').doUpdateSet({ body: row.body, updated_at: row.updated_at }))
       .execute();
   },
+  async get(q: Q, name: string): Promise<RoleDefinitionRow | undefined> {
+    return q.selectFrom('role_definitions').selectAll().where('name', '=', name.toLowerCase()).executeTakeFirst();
+  },
   async list(q: Q): Promise<RoleDefinitionRow[]> {
     return q.selectFrom('role_definitions').selectAll().execute();
   },

@@ -1,7 +1,8 @@
 import type { AuthorizationStore } from '../../authz/assignments.js';
-import { roleDefinitionGuid } from '../../authz/builtin-roles.js';
-import { builtinRoles } from '../../authz/builtin-roles.js';
-import type { RoleAssignment, RoleDefinition } from '../../authz/types.js';
+import { builtinRoles, isBuiltinRoleGuid, roleDefinitionGuid } from '../../authz/builtin-roles.js';
+import { validateCustomRole } from '../../authz/custom-roles.js';
+import { builtInRoleDefinitionReadOnly, roleDefinitionLinkedAuthorizationFailed, roleDefinitionScopeNotAssignable } from '../../authz/errors.js';
+import type { Explanation, RoleAssignment, RoleDefinition } from '../../authz/types.js';
 import { KeylessError } from '../../core/errors.js';
 import { isAncestorOrSelf, parseScope } from '../../core/scope.js';
 import { repos } from '../../store/index.js';
@@ -80,11 +81,35 @@ export function authorizationProviders(authz: AuthorizationStore): ProviderHandl
     'Microsoft.Authorization/roleAssignments:PrincipalType': a.principalType,
   });
 
+  /**
+   * A custom-role write or delete needs the action at the request scope (AuthorizationFailed) and then over
+   * every assignable scope (LinkedAuthorizationFailed naming the ones missing), authorization.md §1.8, §4.2.
+   */
+  const checkOverAssignableScopes = (req: ArmRequest, action: string, scope: string, assignableScopes: readonly string[]) => {
+    check(req, action, scope);
+    const failed: { scope: string; result: ReturnType<typeof req.deps.access.check> }[] = [];
+    for (const s of assignableScopes) {
+      const result = req.deps.access.check({ principalId: req.caller.objectId, action, isDataAction: false, scope: s });
+      if (!result.allowed) failed.push({ scope: s, result });
+    }
+    if (failed.length > 0) {
+      throw roleDefinitionLinkedAuthorizationFailed(
+        req.caller,
+        scope,
+        failed.map((f) => f.scope),
+        { action, explanation: failed[0]!.result.explanation as Explanation },
+      );
+    }
+  };
+  /** Custom roles are visible at their assignable scopes, above and below them; the tenant root sees all. */
+  const visibleAt = (r: RoleDefinition, scope: string) =>
+    r.roleType === 'BuiltInRole' || scope === '/' || r.assignableScopes.some((s) => isAncestorOrSelf(s, scope) || isAncestorOrSelf(scope, s));
+
   const roleAssignments: ProviderHandler = {
     type: RA,
     authorizesItself: true,
     async get(req) {
-      const a = authz.index.getRoleAssignment(req.route.name!);
+      const a = authz.records.getRoleAssignment(req.route.name!);
       check(req, `${RA}/read`, req.route.scope);
       if (!a || parseScope(a.scope).key !== parseScope(req.route.scope).key) throw assignmentNotFound(req.route.name!);
       return { status: 200, body: renderAssignment(a) };
@@ -114,7 +139,7 @@ export function authorizationProviders(authz: AuthorizationStore): ProviderHandl
       return { status: created ? 201 : 200, body: renderAssignment(assignment) };
     },
     async delete(req) {
-      const a = authz.index.getRoleAssignment(req.route.name!);
+      const a = authz.records.getRoleAssignment(req.route.name!);
       if (!a || parseScope(a.scope).key !== parseScope(req.route.scope).key) {
         check(req, `${RA}/delete`, req.route.scope);
         return { status: 204 };
@@ -126,7 +151,7 @@ export function authorizationProviders(authz: AuthorizationStore): ProviderHandl
     async list(req) {
       const scope = req.route.scope;
       const filter = parseAssignmentFilter(req.query['$filter']);
-      const all = (await repos.roleAssignments.list(req.deps.store.db)).map((r) => authz.index.getRoleAssignment(r.name)).filter((a): a is RoleAssignment => a !== undefined);
+      const all = (await repos.roleAssignments.list(req.deps.store.db)).map((r) => authz.records.getRoleAssignment(r.name)).filter((a): a is RoleAssignment => a !== undefined);
       const out = all.filter((a) => {
         const above = isAncestorOrSelf(a.scope, scope);
         const below = isAncestorOrSelf(scope, a.scope);
@@ -147,13 +172,13 @@ export function authorizationProviders(authz: AuthorizationStore): ProviderHandl
     // Role definitions are readable by anyone signed in to the tenant, as in Azure; writes check below.
     authorizesItself: true,
     async get(req) {
-      const role = authz.resolveRole(req.route.name!);
-      if (!role || !isGuidish(req.route.name!)) throw armError(404, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${req.route.name}' does not exist.`);
+      const role = isGuidish(req.route.name!) ? authz.resolveRole(req.route.name!) : undefined;
+      if (!role || !visibleAt(role, req.route.scope)) throw roleDefinitionNotFound(req.route.name!);
       return { status: 200, body: renderRoleDefinition(role, req.route.scope) };
     },
     async list(req) {
       const filter = req.query['$filter'];
-      let roles: RoleDefinition[] = [...builtinRoles(), ...authz.index.customRoleDefinitions()];
+      let roles: RoleDefinition[] = [...builtinRoles(), ...authz.records.customRoleDefinitions()];
       if (filter) {
         const byName = /^\s*roleName\s+eq\s+'((?:[^']|'')*)'\s*$/i.exec(filter);
         const byType = /^\s*type\s+eq\s+'(BuiltInRole|CustomRole)'\s*$/i.exec(filter);
@@ -162,12 +187,42 @@ export function authorizationProviders(authz: AuthorizationStore): ProviderHandl
         else throw armError(400, 'InvalidFilterInQueryString', `Invalid $filter '${filter}' specified in the query string.`);
       }
       const scope = req.route.scope;
-      // Custom roles are listed where they are assignable.
-      roles = roles.filter((r) => r.roleType === 'BuiltInRole' || scope === '/' || r.assignableScopes.some((s) => isAncestorOrSelf(s, scope) || isAncestorOrSelf(scope, s)));
-      return roles.map((r) => renderRoleDefinition(r, scope));
+      return roles.filter((r) => visibleAt(r, scope)).map((r) => renderRoleDefinition(r, scope));
     },
-    async put() {
-      throw armError(400, 'UnsupportedOperation', 'Custom role definitions are not yet writable through ARM in Keyless; see docs/deviations/arm.md.');
+    /** Create or update a custom role: 201 either way, as Azure answers (the official clients accept only 201). */
+    async put(req) {
+      const name = req.route.name!;
+      const scope = parseScope(req.route.scope).id;
+      // ARM authorizes the request scope before the provider reads the body.
+      check(req, `${RD}/write`, scope);
+      const body = checkObject(req.body);
+      const props = checkObject(body['properties']);
+      const type = props['type'];
+      if (type !== undefined && type !== null && (typeof type !== 'string' || type.toLowerCase() !== 'customrole')) {
+        throw armError(400, 'InvalidRoleDefinition', `The role definition type '${String(type)}' is not valid. Only 'CustomRole' can be created or updated.`);
+      }
+      const def = validateCustomRole(props);
+      if (!def.assignableScopes.some((s) => isAncestorOrSelf(s, scope))) throw roleDefinitionScopeNotAssignable(scope);
+      // Narrowing a role's scopes also changes who can use it there: old scopes count too.
+      const before = authz.customRole(name)?.assignableScopes ?? [];
+      checkOverAssignableScopes(req, `${RD}/write`, scope, union(before, def.assignableScopes));
+      const { role } = await authz.putRoleDefinition({ name, ...def, by: req.caller.objectId });
+      return { status: 201, body: renderRoleDefinition(role, scope) };
+    },
+    /** 200 with the deleted role; 204 when there is none (already deleted, or never visible at this scope). */
+    async delete(req) {
+      const name = req.route.name!;
+      const scope = parseScope(req.route.scope).id;
+      const role = isGuidish(name) ? authz.customRole(name) : undefined;
+      if (!role || !visibleAt(role, scope)) {
+        check(req, `${RD}/delete`, scope);
+        // A built-in role is refused rather than answered "already gone": it stays.
+        if (isGuidish(name) && isBuiltinRoleGuid(name)) throw builtInRoleDefinitionReadOnly(roleDefinitionGuid(name));
+        return { status: 204 };
+      }
+      checkOverAssignableScopes(req, `${RD}/delete`, scope, role.assignableScopes);
+      const deleted = await authz.deleteRoleDefinition(name);
+      return deleted ? { status: 200, body: renderRoleDefinition(deleted, scope) } : { status: 204 };
     },
   };
 
@@ -176,14 +231,14 @@ export function authorizationProviders(authz: AuthorizationStore): ProviderHandl
     authorizesItself: true,
     async get(req) {
       check(req, `${DA}/read`, req.route.scope);
-      const d = authz.index.denyAssignments().find((x) => x.name.toLowerCase() === req.route.name!.toLowerCase());
+      const d = authz.records.denyAssignments().find((x) => x.name.toLowerCase() === req.route.name!.toLowerCase());
       if (!d) throw armError(404, 'DenyAssignmentNotFound', `The deny assignment '${req.route.name}' is not found.`);
       return { status: 200, body: { id: d.id, name: d.name, type: DA, properties: d } };
     },
     async list(req) {
       check(req, `${DA}/read`, req.route.scope);
       const scope = req.route.scope;
-      return authz.index
+      return authz.records
         .denyAssignments()
         .filter((d) => isAncestorOrSelf(d.scope, scope) || isAncestorOrSelf(scope, d.scope))
         .map((d) => ({ id: d.id, name: d.name, type: DA, properties: d }));
@@ -194,6 +249,16 @@ export function authorizationProviders(authz: AuthorizationStore): ProviderHandl
 }
 
 const isGuidish = (s: string) => /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(s);
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  const seen = new Map<string, string>();
+  for (const s of [...b, ...a]) if (!seen.has(s.toLowerCase())) seen.set(s.toLowerCase(), s);
+  return [...seen.values()];
+}
+
+function roleDefinitionNotFound(name: string): KeylessError {
+  return armError(404, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${name}' does not exist.`);
+}
 
 function assignmentNotFound(name: string): KeylessError {
   return armError(404, 'RoleAssignmentNotFound', `The role assignment '${name}' is not found.`);
