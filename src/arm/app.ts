@@ -17,7 +17,14 @@ const MAX_BODY = 4 * 1024 * 1024;
  * route → authenticate (bearer) → authorize (action at scope) → provider handler → serialize.
  */
 export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): FastifyInstance {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: MAX_BODY, routerOptions: { caseSensitive: false }, return503OnClosing: false });
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: MAX_BODY,
+    routerOptions: { caseSensitive: false },
+    return503OnClosing: false,
+    // A path that cannot be percent-decoded is refused by the router before any handler: answer it in ARM's envelope.
+    frameworkErrors: (err, req, reply) => void sendError(reply, req, toKeyless(err)),
+  });
   const byType = new Map<string, ProviderHandler>(deps.providers.map((p) => [p.type.toLowerCase(), p]));
   // Audit: who asked for what, kept from authentication until the response is known (see recordActivity).
   const activityOf = new WeakMap<FastifyRequest, Pick<ArmActivityEvent, 'caller' | 'operation' | 'resourceId' | 'scope' | 'subscriptionId' | 'resourceGroup'>>();

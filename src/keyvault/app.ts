@@ -48,7 +48,14 @@ interface Ctx {
  * access policy, per the vault) → operate → serialize in Key Vault's JSON.
  */
 export function createKeyVaultApp(deps: KeyVaultAppDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: MAX_BODY, routerOptions: { caseSensitive: false }, return503OnClosing: false });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MAX_BODY,
+    routerOptions: { caseSensitive: false },
+    return503OnClosing: false,
+    // A path that cannot be percent-decoded is refused by the router before any handler: answer it in Key Vault's JSON.
+    frameworkErrors: (err, req, reply) => void send(reply, req, toKeyless(err)),
+  });
   app.removeAllContentTypeParsers();
   // Bodies stay raw until after authentication: the challenge probe carries none, and a body is only
   // validated once the caller is known (protocols.md §5 gotcha 15).

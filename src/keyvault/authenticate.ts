@@ -48,6 +48,8 @@ function messageFor(reason: string, token: string, issuers: string[]): string {
       return "[TokenExpired] Error validating token: 'S2S12086'.";
     case 'nbf':
       return 'Token not yet valid.';
+    case 'oid':
+      return 'AKV10000: Request is missing a Bearer or PoP token.';
     case 'kid':
       return 'AKV10046: Unable to resolve the key used for signature validation.';
     case 'sig':

@@ -41,7 +41,13 @@ const FORM_LIMIT = 64 * 1024;
  * JWKS, instance discovery, and the v1/v2/ADFS token endpoints with client_credentials.
  */
 export function createLoginApp(deps: LoginDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: FORM_LIMIT, routerOptions: { caseSensitive: false } });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: FORM_LIMIT,
+    routerOptions: { caseSensitive: false },
+    // A path that cannot be percent-decoded is refused by the router before any handler: answer it as Entra would, in AADSTS JSON.
+    frameworkErrors: (err, req, reply) => void sendError(reply, req, toKeyless(err)),
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, String(body)));
 

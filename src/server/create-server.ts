@@ -40,7 +40,7 @@ import {
   instanceDiscovery,
   type SigningKeyRecord,
 } from '../tokens/index.js';
-import { armBearer } from './bearer.js';
+import { armBearer, requireLivePrincipal } from './bearer.js';
 import { bootstrap, type AdminCredential } from './bootstrap.js';
 import type { KeylessConfig } from './config.js';
 import { createDispatcher } from './dispatch.js';
@@ -312,12 +312,13 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       baseUrl: base,
       port,
       loginBase: base,
-      verifyBearer: async (token, auds) => {
+      // Data planes get the caller only when the token names a principal that still exists (docs/security.md).
+      verifyBearer: requireLivePrincipal(async (token, auds) => {
         const { claims } = await verifier.verify(token, { audiences: auds, issuers: [issuerV1(tenantId), `${base}/${tenantId}/v2.0`], tenantId });
         const oid = String(claims['oid'] ?? '');
         const appId = String(claims['appid'] ?? claims['azp'] ?? '');
         return { objectId: oid.toLowerCase(), appId, tenantId, via: 'bearer', clientName: appId, claims };
-      },
+      }, async (oid) => Boolean(await directory.get(oid))),
       addArmProvider: (p) => armProviders.push(p),
       mountSurface: (name, handler) => (surfaces[name] = handler),
       recordDataAccess: (e) => {
@@ -331,7 +332,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       if (r?.close) closers.push(() => r.close!());
     }
 
-    const bearer = armBearer(verifier, { audiences: armAudiences, issuers: [issuerV1(tenantId), `${base}/${tenantId}/v2.0`], tenantId, loginEndpoint: base });
+    const bearer = armBearer(verifier, { audiences: armAudiences, issuers: [issuerV1(tenantId), `${base}/${tenantId}/v2.0`], tenantId, loginEndpoint: base, principalExists: async (oid) => Boolean(await directory.get(oid)) });
     const arm = createArmApp({
       tenantId,
       log,

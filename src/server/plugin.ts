@@ -40,7 +40,7 @@ export interface PluginContext {
   port: number;
   /** Login endpoint for challenges: `${loginBase}/${tenantId}` is the authority. */
   loginBase: string;
-  /** Verifies a Keyless-issued bearer token for one of `audiences`; throws KeylessError(401) with extra.reason. */
+  /** Verifies a Keyless-issued bearer token for one of `audiences` whose principal still exists; throws KeylessError(401) with extra.reason. */
   verifyBearer(token: string, audiences: string[]): Promise<Caller>;
   /** Adds an ARM resource provider (Microsoft.KeyVault/vaults …). */
   addArmProvider(p: ProviderHandler): void;
