@@ -4,13 +4,14 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { KeylessError } from '../core/errors.js';
 import type { Principal } from '../directory/index.js';
+import type { Store } from '../store/index.js';
 import type { PrincipalName, SessionInfo } from './api-types.js';
 import { portalAssets } from './assets.js';
 import { parseCookies, sessionCookie } from './cookies.js';
 import { Loopback, type LoopbackTarget } from './loopback.js';
 import { shellPage, signInPage } from './pages.js';
 import { blobList, forward, opsPathAllowed, secretsList, secretValue, type UpstreamCall } from './proxy.js';
-import { csrfMatches, SessionStore, type PortalSession } from './session.js';
+import { csrfMatches, SessionStore, type PortalSession, type Sealer } from './session.js';
 
 export interface PortalDeps {
   log: Logger;
@@ -28,6 +29,9 @@ export interface PortalDeps {
   /** Token audiences the session's principal gets tokens for, one per surface. */
   audiences: { arm: string; vault: string; storage: string };
   target: LoopbackTarget;
+  /** Where sessions live, so every replica on the same store knows them; the CSRF token is sealed by `sealer`. */
+  store: Store;
+  sealer: Sealer;
   /** Idle timeout (default 30 min). The absolute lifetime is the ARM token's. */
   idleTimeoutSec?: number;
   /** Called with a principal's object id whenever the directory changes it (deleted, credentials changed …). */
@@ -72,14 +76,14 @@ class PortalError extends Error {
  */
 export function createPortalApp(deps: PortalDeps): { app: FastifyInstance; close(): void; sessions: SessionStore } {
   const idleSec = deps.idleTimeoutSec ?? 30 * 60;
-  const sessions = new SessionStore(deps.clock, { idleMs: idleSec * 1000, maxSessions: 10_000 });
+  const sessions = new SessionStore(deps.store, deps.sealer, deps.clock, { idleMs: idleSec * 1000, maxSessions: 10_000 });
   const loopback = new Loopback(deps.target);
   // A deleted application is signed out at once, not when its session would have expired.
   deps.onPrincipalChange?.((objectId) => {
-    void deps.directory.get(objectId).then(
-      (p) => p || sessions.destroyFor(objectId),
-      () => undefined,
-    );
+    void deps.directory
+      .get(objectId)
+      .then((p) => (p ? undefined : sessions.destroyFor(objectId)))
+      .catch((e: unknown) => deps.log.warn({ surface: 'portal', err: String(e) }, 'portal could not sign a removed principal out'));
   });
   // Several Keyless servers on one host share the browser's cookie jar (cookies ignore ports): one name per port.
   const cookieName = `keyless_portal_${deps.target.port}`;
@@ -103,8 +107,8 @@ export function createPortalApp(deps: PortalDeps): { app: FastifyInstance; close
   // --- pages ----------------------------------------------------------------------------------------------
   app.get('/', (_req, reply) => reply.redirect(`${BASE}/`, 303));
   app.get(BASE, (_req, reply) => reply.redirect(`${BASE}/`, 303));
-  app.get(`${BASE}/`, (req, reply) => {
-    const found = sessions.lookup(cookieOf(req));
+  app.get(`${BASE}/`, async (req, reply) => {
+    const found = await sessions.lookup(cookieOf(req));
     if (!('session' in found)) return reply.redirect(`${BASE}/sign-in${found.reason === 'expired' ? '?expired=1' : ''}`, 303);
     return html(reply, 200, shellPage());
   });
@@ -133,7 +137,7 @@ export function createPortalApp(deps: PortalDeps): { app: FastifyInstance; close
       deps.log.warn({ surface: 'portal', err: String(e) }, 'portal sign-in could not mint an ARM token');
       throw new PortalError(500, 'TokenIssuanceFailed', 'Signed in, but no ARM token could be issued for this application.');
     }
-    const { id, session } = sessions.create(
+    const { id, session } = await sessions.create(
       { objectId: principal.objectId, appId: principal.appId, displayName: principal.displayName, tenantId: principal.tenantId },
       { audience: deps.audiences.arm, token: arm.accessToken, exp: arm.expiresOn },
     );
@@ -144,11 +148,11 @@ export function createPortalApp(deps: PortalDeps): { app: FastifyInstance; close
   app.post(`${BASE}/sign-out`, async (req, reply) => {
     checkOrigin(req);
     const id = cookieOf(req);
-    const found = sessions.lookup(id);
+    const found = await sessions.lookup(id);
     // Signing out is a mutation too: without the CSRF token another site could sign a user out.
     if ('session' in found) {
       if (!csrfMatches(found.session, headerOf(req, 'x-csrf-token'))) throw csrfError();
-      sessions.destroy(id);
+      await sessions.destroy(id);
     }
     reply.header('Set-Cookie', sessionCookie(cookieName, '', { path: BASE, maxAge: 0 }));
     return reply.status(204).send();
@@ -245,7 +249,7 @@ export function createPortalApp(deps: PortalDeps): { app: FastifyInstance; close
   }
 
   async function requireSession(req: FastifyRequest): Promise<PortalSession> {
-    const found = sessions.lookup(cookieOf(req));
+    const found = await sessions.lookup(cookieOf(req));
     if (!('session' in found)) {
       throw found.reason === 'expired'
         ? new PortalError(401, 'SessionExpired', 'Your portal session expired. Sign in again.')
@@ -277,7 +281,10 @@ export function createPortalApp(deps: PortalDeps): { app: FastifyInstance; close
   return {
     app,
     sessions,
-    close: () => loopback.close(),
+    close: () => {
+      sessions.close();
+      loopback.close();
+    },
   };
 }
 

@@ -439,7 +439,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     const opsOrMetrics = (q: IncomingMessage, s: ServerResponse) => (KeylessMetrics.isMetricsRequest(q) ? void metrics.serve(q, s) : void ops(q, s));
     // The web portal signs in an application and calls the surfaces above through this same listener.
     const portal = await createPortal({
-      log, clock, tenantId, defaultSubscriptionId: boot.subscriptionId, directory, signin,
+      log, clock, tenantId, defaultSubscriptionId: boot.subscriptionId, directory, signin, store, sealer: keyring,
       audiences: { arm: endpoints.armAudience, vault: 'https://vault.azure.net', storage: 'https://storage.azure.com' },
       target: { bindHost: config.host, port, publicHost: config.publicHost, dnsSuffix: config.dnsSuffix, caPem: pki.caCertPem },
       onPrincipalChange: (fn) => store.onChange((c) => c.topic === 'principal' && fn(c.key)),

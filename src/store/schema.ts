@@ -249,3 +249,21 @@ export interface AuditEventTable {
 export interface Database {
   audit_events: AuditEventTable;
 }
+
+/** Portal sign-in sessions (src/portal/session.ts), keyed by the SHA-256 of the session id. */
+export interface PortalSessionTable {
+  id_hash: string;
+  object_id: string;
+  app_id: string;
+  display_name: string;
+  tenant_id: string;
+  /** The session's CSRF token, sealed by the keyring with AAD naming the session. */
+  sealed_csrf: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+}
+
+export interface Database {
+  portal_sessions: PortalSessionTable;
+}

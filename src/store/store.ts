@@ -11,6 +11,8 @@ import * as m003 from './migrations/003-blob.js';
 import * as m002 from './migrations/002-keyvault.js';
 // Audit trail (src/audit).
 import * as m004 from './migrations/004-audit.js';
+// Portal sign-in sessions (src/portal).
+import * as m005 from './migrations/005-portal-sessions.js';
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
@@ -24,11 +26,11 @@ export interface StoreOptions {
 
 /** A committed change, published so in-memory indexes and caches (here or on other replicas) can refresh. */
 export interface Change {
-  topic: 'principal' | 'resource' | 'roleAssignment' | 'roleDefinition' | 'denyAssignment' | 'signingKey' | 'credential' | 'dataKey' | 'all';
+  topic: 'principal' | 'resource' | 'roleAssignment' | 'roleDefinition' | 'denyAssignment' | 'signingKey' | 'credential' | 'dataKey' | 'portalSession' | 'all';
   key: string;
 }
 
-const migrations: Record<string, Migration> = { '001-initial': m001, '002-keyvault': m002, '003-blob': m003, '004-audit': m004 };
+const migrations: Record<string, Migration> = { '001-initial': m001, '002-keyvault': m002, '003-blob': m003, '004-audit': m004, '005-portal-sessions': m005 };
 
 export class Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -50,6 +52,9 @@ export class Store {
       // BIGINT comes back as string by default; every bigint here is an epoch-ms or counter well inside 2^53.
       pg.types.setTypeParser(20, (v) => Number(v));
       const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+      // An idle connection the server drops (restart, failover, pg_terminate_backend) is discarded by the pool and
+      // the next query opens a new one; without a listener the pool's 'error' event would crash the process.
+      pool.on('error', () => undefined);
       store = new Store(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres', redactUrl(opts.databaseUrl));
     } else {
       let file = ':memory:';

@@ -1,19 +1,31 @@
-import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { ShiftableClock } from '../../src/core/clock.js';
 import type { Principal } from '../../src/directory/index.js';
+import { Keyring, memoryDataKeyStore, rawMasterKeyProvider } from '../../src/keyring/index.js';
 import { createPortalApp } from '../../src/portal/app.js';
+import { Store } from '../../src/store/index.js';
 
 const APP: Principal = { objectId: '11111111-2222-3333-4444-555555555555', appId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', tenantId: 't', kind: 'Application', displayName: 'app', resourceId: null, createdAt: 0 };
 
-/** The portal app alone (fastify inject, fake directory and token service): session rules without a server. */
-function portal() {
+const opened: { close(): Promise<void> | void }[] = [];
+afterEach(async () => {
+  for (const o of opened.splice(0).reverse()) await o.close();
+});
+
+/** The portal app alone (fastify inject, fake directory and token service, in-memory store): session rules without a server. */
+async function portal() {
   const clock = new ShiftableClock();
+  const store = await Store.open({ memory: true });
+  const sealer = await Keyring.open(rawMasterKeyProvider(randomBytes(32)), memoryDataKeyStore());
   let exists = true;
   let listener: ((oid: string) => void) | undefined;
-  const { app, sessions } = createPortalApp({
+  const { app, sessions, close } = createPortalApp({
     log: pino({ level: 'silent' }),
     clock,
+    store,
+    sealer,
     tenantId: 't',
     defaultSubscriptionId: 's',
     directory: {
@@ -28,6 +40,7 @@ function portal() {
     target: { bindHost: '127.0.0.1', port: 1, publicHost: 'localhost', dnsSuffix: 'keyless.localhost', caPem: '' },
     onPrincipalChange: (fn) => (listener = fn),
   });
+  opened.push(store, { close });
   const signIn = async () => {
     const r = await app.inject({ method: 'POST', url: '/portal/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `client_id=${APP.appId}&client_secret=right` });
     return String(r.headers['set-cookie']).split(';')[0]!;
@@ -37,7 +50,7 @@ function portal() {
 
 describe('portal app', () => {
   it('signs out every session of an application that is deleted', async () => {
-    const p = portal();
+    const p = await portal();
     const cookie = await p.signIn();
     expect((await p.app.inject({ url: '/portal/api/session', headers: { cookie } })).statusCode).toBe(200);
     p.touch(); // a change that leaves the principal in place keeps the session
@@ -47,11 +60,12 @@ describe('portal app', () => {
     await new Promise((r) => setTimeout(r, 10));
     const after = await p.app.inject({ url: '/portal/api/session', headers: { cookie } });
     expect(after.statusCode).toBe(401);
-    expect(p.sessions.size).toBe(0);
+    expect(await p.sessions.count()).toBe(0);
+    expect(p.sessions.cached).toBe(0);
   });
 
   it('ignores malformed and forged cookies, and a session id never appears in a response body', async () => {
-    const p = portal();
+    const p = await portal();
     const cookie = await p.signIn();
     const id = cookie.split('=')[1]!;
     for (const bad of ['', 'x', id.slice(0, -1) + (id.endsWith('A') ? 'B' : 'A'), 'z'.repeat(43), `${id}x`]) {
@@ -63,7 +77,7 @@ describe('portal app', () => {
   });
 
   it('keeps answering SessionExpired (not SessionRequired) to every request of a page whose session ran out', async () => {
-    const p = portal();
+    const p = await portal();
     const cookie = await p.signIn();
     p.clock.shift(31 * 60_000);
     const codes = await Promise.all([1, 2, 3].map(async () => JSON.parse((await p.app.inject({ url: '/portal/api/session', headers: { cookie } })).body).error.code));
@@ -73,7 +87,7 @@ describe('portal app', () => {
   });
 
   it('refuses a sign-in form posted from another site', async () => {
-    const p = portal();
+    const p = await portal();
     for (const headers of [{ origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }]) {
       const r = await p.app.inject({
         method: 'POST',
