@@ -12,6 +12,7 @@ import { createKeylessServer, type KeylessServer } from './server/create-server.
 export type { KeylessServer, KeylessEndpoints } from './server/create-server.js';
 export type { KeylessConfig } from './server/config.js';
 export type { AdminCredential } from './server/bootstrap.js';
+export type { Fault, FaultInput, FaultSurface, FaultView, FaultRegistry } from './faults/index.js';
 
 export interface StartOptions extends Partial<KeylessConfig> {
   /** Remove the data directory on stop() when Keyless created it (default true for temp dirs). */

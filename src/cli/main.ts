@@ -10,6 +10,7 @@ import { requestJson } from './http.js';
 import { resolveVm, vmEnvironment } from './vm.js';
 import { addIdentityOptions, explainRun, identityEnvironment, resolveApp, wantsIdentityRoute } from './identity.js';
 import { resolveIdentity, startWorkloadIdentity, type WorkloadRun } from './workload-identity.js';
+import { registerFaultCommand } from './fault.js';
 
 const program = new Command('keyless')
   .description('Self-hosted, Azure wire-compatible managed identities: IMDS, Entra-style tokens, ARM and RBAC.')
@@ -29,6 +30,7 @@ program
   .option('--host <address>', 'address the HTTPS listener binds')
   .option('--port <port>', 'HTTPS port (ARM, login, Key Vault, Blob, portal); 0 = ephemeral')
   .option('--imds-port <port>', "port of every VM's IMDS listener; 0 = ephemeral")
+  .option('--imds-throttle', "enforce Azure IMDS's per-VM rate limits (20 token requests/s, 5 concurrent) with 429 + Retry-After")
   .option('--msi-port <port>', 'port of the App Service identity endpoint of web apps (127.0.0.1); 0 = ephemeral')
   .option('--public-host <name>', 'host name used in the URLs Keyless hands out')
   .option('--dns-suffix <suffix>', 'suffix for <vault>.vault.<suffix>, <account>.blob.<suffix>, management.<suffix>')
@@ -51,6 +53,7 @@ program
         host: o.host,
         port: o.port,
         imdsPort: o.imdsPort,
+        imdsThrottle: o.imdsThrottle,
         msiPort: o.msiPort,
         publicHost: o.publicHost,
         dnsSuffix: o.dnsSuffix,
@@ -111,18 +114,18 @@ addIdentityOptions(program
   .option('--explain', 'print which identity source each client will pick (to stderr)')
   // Isolated VMs (src/isolation): a network namespace where 169.254.169.254 is the VM's IMDS.
   .option('--isolated', "with --vm: run in a network namespace where 169.254.169.254 is the VM's IMDS and only Keyless is reachable (Linux, root)")
-  .argument('<command...>', 'the command to run, after --')
   // src/isolation/private-hosts.ts: a mount namespace, for a --dns-suffix that does not resolve (docs/dns.md).
   .option('--private-hosts', 'give the command a private /etc/hosts naming every vault, storage account and management host of this Keyless (Linux, root; --isolated has its own)')
+  .argument('<command...>', 'the command to run, after --')
   .action(async (command: string[], o) => {
     if ([o.vm, o.app, o.workloadIdentity].filter(Boolean).length !== 1) throw new CliError('pass exactly one of --vm, --app and --workload-identity');
     if ((o.az || o.identitySource) && !o.vm) throw new CliError('--az and --identity-source go with --vm');
     if (o.isolated && !o.vm) throw new CliError('--isolated runs a command as a VM: pass --vm');
     if (o.isolated && (o.az || o.identitySource)) throw new CliError('--isolated is the real 169.254.169.254 path: it does not combine with --az or --identity-source');
     if (o.workloadIdentity && !o.subject) throw new CliError('--workload-identity needs --subject (the subject its federated credential names)');
-    const conn = Connection.open(o.dataDir);
     const privateHosts = o.privateHosts && !o.isolated ? await import('./private-hosts.js') : undefined;
     privateHosts?.requirePrivateHosts();
+    const conn = Connection.open(o.dataDir);
     // Workload identity: a token file from Keyless's OIDC issuer, deleted when the child exits.
     let workload: WorkloadRun | undefined;
     if (o.workloadIdentity) {
@@ -351,6 +354,9 @@ program
 function shellQuote(v: string): string {
   return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
 }
+
+// Fault injection (src/cli/fault.ts, docs/fault-injection.md).
+registerFaultCommand(program, dataDirOption);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CliError || e instanceof ConfigError || e instanceof SpecError) {

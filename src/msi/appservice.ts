@@ -89,7 +89,7 @@ export function createAppServiceListener(deps: AppServiceDeps) {
  * Starts the App Service listener on loopback, as App Service's own token service is: only processes on this
  * machine can reach it, and the secret says which site is asking.
  */
-export async function listenAppService(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>, port: number): Promise<{ endpoint: string; close(): Promise<void> }> {
+export async function listenAppService(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void, port: number): Promise<{ endpoint: string; close(): Promise<void> }> {
   const server = http.createServer({ keepAlive: true }, (req, res) => void handler(req, res));
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KeylessError, isKeylessError } from '../core/errors.js';
-import { splitTarget } from '../core/request-target.js';
-import type { SignInService } from '../signin/index.js';
+import type { IssuedAccessToken, SignInService } from '../signin/index.js';
 import type { StoredResource } from '../resources/index.js';
 import { imdsErrorBody, imdsTokenBody } from './wire.js';
 import { instanceMetadata, IMDS_VERSIONS } from './instance.js';
@@ -11,7 +10,7 @@ export interface ImdsDeps {
   /** Which VM a listener address belongs to (caller binding). */
   hostFor(localAddress: string, localPort: number): string | undefined;
   getResource(key: string): Promise<StoredResource | undefined>;
-  /** Fault injection / throttling hook: may answer instead of the normal pipeline. */
+  /** Throttling hook (throttle.ts): answers and returns true instead of the normal pipeline. */
   intercept?(req: IncomingMessage, res: ServerResponse, hostKey: string): boolean;
 }
 
@@ -24,41 +23,46 @@ const MAX_URL = 8 * 1024;
  * Pipeline: bind caller → validate (header, proxy, path) → select identity → token → JSON strings.
  */
 export function createImdsHandler(deps: ImdsDeps) {
+  const bodies = new TokenBodyCache();
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const hostKey = deps.hostFor(req.socket.localAddress ?? '', req.socket.localPort ?? 0);
       if (!hostKey) throw new KeylessError(400, 'invalid_request', 'Identity not found', { detail: 'no VM is bound to this IMDS address' });
-      if ((req.url ?? '').length > MAX_URL) throw new KeylessError(414, 'invalid_request', 'Request URI too long');
+      const target = req.url ?? '/';
+      if (target.length > MAX_URL) throw new KeylessError(414, 'invalid_request', 'Request URI too long');
       if (deps.intercept?.(req, res, hostKey)) return;
       // IMDS must never be reached through a proxy; a forwarded request may come from off the machine.
       if (req.headers['x-forwarded-for'] !== undefined) {
         throw new KeylessError(400, 'invalid_request', 'Requests with the X-Forwarded-For header are not allowed', { detail: 'x-forwarded-for present' });
       }
-      const { path: rawPath, query } = splitTarget(req.url);
-      const url = { searchParams: query };
-      const path = canonicalPath(rawPath);
+      const q = target.indexOf('?');
+      const path = canonicalPath(q < 0 ? target : target.slice(0, q));
       if (path === undefined) throw new KeylessError(404, 'not_found', 'The requested path was not found');
+      const query = q < 0 ? '' : target.slice(q + 1);
 
       if (path === TOKEN_PATH) {
         requireMetadataHeader(req);
         if (req.method !== 'GET') throw new KeylessError(405, 'invalid_request', `The ${req.method} method is not supported on this path`);
-        const q = singleValued(url.searchParams);
-        if (!q.get('api-version')) throw new KeylessError(400, 'invalid_request', "Required query variable 'api-version' is missing");
-        const resource = q.get('resource');
+        const params = singleValued(new URLSearchParams(query));
+        if (!params.get('api-version')) throw new KeylessError(400, 'invalid_request', "Required query variable 'api-version' is missing");
+        const resource = params.get('resource');
         if (!resource) throw new KeylessError(400, 'invalid_request', "Required query variable 'resource' is missing");
         const token = await deps.signin.managedIdentityToken({
           hostKey,
           resource,
           endpoint: 'imds',
-          selector: { clientId: q.get('client_id'), objectId: q.get('object_id'), resourceId: q.get('msi_res_id') ?? q.get('mi_res_id') },
+          selector: { clientId: params.get('client_id'), objectId: params.get('object_id'), resourceId: params.get('msi_res_id') ?? params.get('mi_res_id') },
         });
-        return send(res, 200, imdsTokenBody(token));
+        const body = bodies.get(token);
+        res.writeHead(200, ['Content-Type', JSON_TYPE, 'Content-Length', String(body.length), 'Server', SERVER]);
+        res.end(body);
+        return;
       }
       if (path === '/metadata/versions') return send(res, 200, { apiVersions: IMDS_VERSIONS });
       if (path === '/metadata/instance' || path.startsWith('/metadata/instance/')) {
         requireMetadataHeader(req);
-        const q = singleValued(url.searchParams);
-        const v = q.get('api-version');
+        const params = singleValued(new URLSearchParams(query));
+        const v = params.get('api-version');
         if (!v || !IMDS_VERSIONS.includes(v)) {
           return send(res, 400, {
             error: 'Bad request. api-version is invalid or was not specified in the request. For more information refer to aka.ms/azureimds',
@@ -75,7 +79,7 @@ export function createImdsHandler(deps: ImdsDeps) {
           if (node === undefined) throw new KeylessError(404, 'not_found', 'The requested path was not found');
         }
         const isLeaf = typeof node !== 'object' || node === null;
-        if (q.get('format') === 'text') {
+        if (params.get('format') === 'text') {
           if (!isLeaf) return sendText(res, 200, Object.keys(node as object).join('\n'));
           return sendText(res, 200, String(node));
         }
@@ -88,6 +92,25 @@ export function createImdsHandler(deps: ImdsDeps) {
       send(res, err.status, imdsErrorBody(err), err.headers);
     }
   };
+}
+
+/**
+ * The serialized token answer, kept per token: a cached token is asked for again and again, and its body only
+ * changes when `expires_in` (which counts down) moves to the next second. The access token string is the key:
+ * it fixes every other field (the sign-in cache issues one per identity and exact resource string).
+ */
+class TokenBodyCache {
+  private readonly entries = new Map<string, { expiresIn: number; body: Buffer }>();
+
+  get(t: IssuedAccessToken): Buffer {
+    const hit = this.entries.get(t.accessToken);
+    if (hit && hit.expiresIn === t.expiresIn) return hit.body;
+    const body = Buffer.from(JSON.stringify(imdsTokenBody(t)), 'utf8');
+    // Tokens are reissued at half-life: entries for replaced tokens go when the map is full.
+    if (!hit && this.entries.size >= 5_000) this.entries.clear();
+    this.entries.set(t.accessToken, { expiresIn: t.expiresIn, body });
+    return body;
+  }
 }
 
 function requireMetadataHeader(req: IncomingMessage): void {
@@ -119,9 +142,12 @@ function singleValued(params: URLSearchParams): { get(name: string): string | un
   return { get: (n) => seen.get(n) };
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+const SERVER = 'IMDS/150.870.65.1854';
+
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), Server: 'IMDS/150.870.65.1854', ...headers });
+  res.writeHead(status, { 'Content-Type': JSON_TYPE, 'Content-Length': Buffer.byteLength(text), Server: SERVER, ...headers });
   res.end(text);
 }
 

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { splitTarget } from '../core/request-target.js';
 import type { SignInService } from '../signin/index.js';
 import { createAppServiceHandler, MSI_TOKEN_PATH } from './appservice.js';
 import { createCloudShellHandler } from './cloudshell.js';
@@ -39,7 +38,7 @@ export function withVmMsiEndpoint(imds: Handler, deps: VmMsiDeps): Handler {
     },
   });
   return async (req, res) => {
-    if (canonicalPath(splitTarget(req.url).path) !== MSI_TOKEN_PATH) return imds(req, res);
+    if (!isMsiTokenRequest(req.url)) return imds(req, res);
     if (req.method === 'POST') {
       const hostKey = deps.hostFor(localAddress(req), req.socket.localPort ?? 0);
       if (!hostKey) return sendImdsError(res, new KeylessError(400, 'invalid_request', 'Identity not found'));
@@ -48,6 +47,15 @@ export function withVmMsiEndpoint(imds: Handler, deps: VmMsiDeps): Handler {
     return appService(req, res);
   };
 }
+
+/** Every IMDS request passes here: the cheap test rules most of them out before the exact one. */
+export function isMsiTokenRequest(url: string | undefined): boolean {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  const path = q < 0 ? u : u.slice(0, q);
+  return MSI_TOKEN_TAIL.test(path) && canonicalPath(path) === MSI_TOKEN_PATH;
+}
+const MSI_TOKEN_TAIL = /\/msi\/token\/?$/i;
 
 function localAddress(req: IncomingMessage): string {
   const a = req.socket.localAddress ?? '';

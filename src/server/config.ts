@@ -18,6 +18,11 @@ export interface KeylessConfig {
   port: number;
   /** Port of every VM's IMDS listener, each on its own 127.77.x.y address; 0 = ephemeral. */
   imdsPort: number;
+  /**
+   * Enforce Azure IMDS's per-VM rate limits (20 token requests/s and 5 concurrent; 5/s for the rest) with 429 +
+   * Retry-After. Off by default: test suites ask for tokens much faster than a VM may (docs/fault-injection.md).
+   */
+  imdsThrottle: boolean;
   /** Port of the App Service identity endpoint (127.0.0.1:<msiPort>/msi/token) that web apps' secrets bind to; 0 = ephemeral. */
   msiPort: number;
   /** Host name put in URLs Keyless hands out (endpoints, discovery, vault URIs). */
@@ -48,6 +53,7 @@ export const DEFAULTS: KeylessConfig = {
   host: '127.0.0.1',
   port: 8443,
   imdsPort: 50342,
+  imdsThrottle: false,
   msiPort: 50343,
   publicHost: 'localhost',
   dnsSuffix: 'keyless.localhost',
@@ -68,6 +74,7 @@ const ENV: Record<keyof KeylessConfig, string> = {
   host: 'KEYLESS_HOST',
   port: 'KEYLESS_PORT',
   imdsPort: 'KEYLESS_IMDS_PORT',
+  imdsThrottle: 'KEYLESS_IMDS_THROTTLE',
   msiPort: 'KEYLESS_MSI_PORT',
   publicHost: 'KEYLESS_PUBLIC_HOST',
   dnsSuffix: 'KEYLESS_DNS_SUFFIX',
@@ -144,10 +151,11 @@ function coerce(key: keyof KeylessConfig, raw: unknown): unknown {
       return n;
     }
     case 'memory':
+    case 'imdsThrottle':
       if (typeof s === 'boolean') return s;
       if (s === 'true' || s === '1') return true;
       if (s === 'false' || s === '0') return false;
-      throw new ConfigError(`memory must be true or false, got '${String(raw)}'`);
+      throw new ConfigError(`${key} must be true or false, got '${String(raw)}'`);
     case 'authzMode':
       if (s === 'enforce' || s === 'audit' || s === 'off') return s;
       throw new ConfigError(`authorization mode must be one of enforce, audit, off — got '${String(raw)}'`);

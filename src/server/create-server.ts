@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { AccessControl } from '../core/access.js';
-import { ShiftableClock, type Clock } from '../core/clock.js';
+import { ShiftableClock, systemClock, type Clock } from '../core/clock.js';
 import { Store } from '../store/index.js';
 import { Directory } from '../directory/index.js';
 import { ResourceService } from '../resources/index.js';
@@ -25,7 +25,10 @@ import { webProvider } from '../arm/providers/web.js';
 import { createAppServiceListener, listenAppService } from '../msi/appservice.js';
 import { IdentitySecrets, SITE_HASH } from '../msi/identity-secrets.js';
 import { SiteBindings } from '../msi/site-bindings.js';
-import { withVmMsiEndpoint } from '../msi/vm-msi.js';
+import { isMsiTokenRequest, withVmMsiEndpoint } from '../msi/vm-msi.js';
+// Fault injection (src/faults, docs/fault-injection.md) and IMDS's rate limits (src/msi/throttle.ts).
+import { FaultRegistry, dataPlaneNames, faultsOpsRoute, resourceNames, withFaults } from '../faults/index.js';
+import { ImdsThrottle } from '../msi/throttle.js';
 import type { VmIdentityOptions } from '../msi/environments.js';
 import { identityEnvironmentRoute, identityEnvironments } from './identity-environments.js';
 import { ensurePki, type PkiMaterial } from '../pki/index.js';
@@ -116,6 +119,8 @@ export interface KeylessServer {
   audit: AuditTrail;
   /** Prometheus metrics (served at GET /metrics). */
   metrics: KeylessMetrics;
+  /** Injected faults (errors, latency, resets, clock shifts) on this replica: what `keyless fault` sets. */
+  faults: FaultRegistry;
   stop(): Promise<void>;
 }
 
@@ -123,10 +128,12 @@ export interface KeylessServer {
 export async function createKeylessServer(config: KeylessConfig, opts: { logger?: Logger; clock?: Clock } = {}): Promise<KeylessServer> {
   const log = withRedaction(opts.logger ?? pino({ level: config.logLevel, base: { svc: 'keyless' } }));
   const clock = new ShiftableClock(opts.clock);
+  // Faults live in memory, per replica; their lifetimes run on real time, not on the clock they may shift.
+  const faults = new FaultRegistry({ serverClock: clock, time: opts.clock ?? systemClock });
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: config.memory });
-  const closers: (() => Promise<void> | void)[] = [() => store.close()];
+  const closers: (() => Promise<void> | void)[] = [() => store.close(), () => faults.close()];
   try {
     // KEYLESS_MASTER_KEY (base64, 32 bytes) wins: the KMS-style way to give replicas one key without a file.
     const masterKey = process.env['KEYLESS_MASTER_KEY']
@@ -154,7 +161,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     closers.push(() => closeServer(httpsServer));
     const port = (httpsServer.address() as AddressInfo).port;
     // The App Service identity endpoint: its URL goes into `endpoints`; the handler is set once the services exist.
-    let appServiceHandler: (q: IncomingMessage, s: ServerResponse) => Promise<void> = async (_q, s) => void s.writeHead(503).end();
+    let appServiceHandler: (q: IncomingMessage, s: ServerResponse) => Promise<void> | void = async (_q, s) => void s.writeHead(503).end();
     const appServiceListener = await listenAppService((q, s) => appServiceHandler(q, s), config.msiPort);
     closers.push(() => appServiceListener.close());
     // `*.localhost` names resolve to ::1 first (libnss-myhostname, systemd-resolved): answer there too.
@@ -251,22 +258,30 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     store.onChange((c) => {
       if (c.topic === 'resource' || c.topic === 'all') siteBindings.invalidate();
     });
-    appServiceHandler = createAppServiceListener({
+    appServiceHandler = withFaults('appservice', faults, createAppServiceListener({
       signin,
       // App Service does not fall back to the only user-assigned identity when none is named (IMDS does).
       bind: async (_req, p) => {
         const hostKey = await siteBindings.lookup(p.secret);
         return hostKey ? { hostKey, rules: { implicitUserAssigned: false } } : undefined;
       },
-    });
+    }), { clock, targetNames: async (q) => resourceNames(await siteBindings.lookup(firstHeader(q, 'x-identity-header') ?? firstHeader(q, 'secret'))) });
 
     // IMDS: one listener per VM on its loopback address (which also serves the VM's /msi/token: vm-msi.ts).
+    const throttle = config.imdsThrottle ? new ImdsThrottle(opts.clock ?? systemClock) : undefined;
+    const vmHostKey = (q: IncomingMessage) => resourceNames(imds.hostFor(q.socket.localAddress ?? '', q.socket.localPort ?? 0));
     const imds: ImdsListeners = new ImdsListeners(
-      metrics.instrument('imds', withVmMsiEndpoint(createImdsHandler({
+      metrics.instrument('imds', withFaults('imds', faults, withVmMsiEndpoint(createImdsHandler({
         signin,
         hostFor: (a: string, p: number): string | undefined => imds.hostFor(a, p),
         getResource: (k) => resources.get(k),
-      }), { signin, hostFor: (a, p) => imds.hostFor(a, p), vmSecret: (hostKey, address) => identitySecrets.vmSecret(hostKey, address) }), log, { setRequestId: false }),
+        ...(throttle ? { intercept: (q: IncomingMessage, s: ServerResponse, hostKey: string) => throttle.intercept(q, s, hostKey) } : {}),
+      }), { signin, hostFor: (a, p) => imds.hostFor(a, p), vmSecret: (hostKey, address) => identitySecrets.vmSecret(hostKey, address) }), {
+        clock,
+        // A VM's listener also serves its /msi/token (App Service / Cloud Shell protocols): faults on 'appservice' apply there.
+        surfaceOf: (q) => (isMsiTokenRequest(q.url) ? 'appservice' : 'imds'),
+        targetNames: vmHostKey,
+      }), log, { setRequestId: false }),
       { port: config.imdsPort },
     );
     closers.push(() => imds.closeAll());
@@ -434,7 +449,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
         usage: (q) => audit.usage(q),
       },
     });
-    const ops = createOpsHandler({ health, bearer, access, resources, vmEnvironment, explainAccess, routes: [federation.opsRoute, auditRoute, identityEnvironmentRoute({ access, vmEnvironment, appEnvironment })] });
+    const ops = createOpsHandler({ health, bearer, access, resources, vmEnvironment, explainAccess, routes: [federation.opsRoute, auditRoute, identityEnvironmentRoute({ access, vmEnvironment, appEnvironment }), faultsOpsRoute({ faults, access, subscriptionId: boot.subscriptionId })] });
     // GET /metrics is Prometheus's, unauthenticated like /health (docs/audit.md); everything else is the ops API.
     const opsOrMetrics = (q: IncomingMessage, s: ServerResponse) => (KeylessMetrics.isMetricsRequest(q) ? void metrics.serve(q, s) : void ops(q, s));
     // The web portal signs in an application and calls the surfaces above through this same listener.
@@ -449,7 +464,17 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       'request',
       createDispatcher({
         dnsSuffix: config.dnsSuffix,
-        handlers: metrics.instrumentAll({ arm: (q, s) => arm.routing(q, s), login: (q, s) => login.routing(q, s), ops: opsOrMetrics, portal: portal.handle, ...surfaces }, log),
+        handlers: metrics.instrumentAll(
+          {
+            arm: withFaults('arm', faults, (q, s) => arm.routing(q, s), { clock }),
+            login: withFaults('login', faults, (q, s) => login.routing(q, s), { clock }),
+            ops: opsOrMetrics,
+            portal: portal.handle,
+            ...(surfaces.keyvault ? { keyvault: withFaults('keyvault', faults, surfaces.keyvault, { clock, targetNames: (q) => dataPlaneNames(q, 'vault', config.dnsSuffix) }) } : {}),
+            ...(surfaces.blob ? { blob: withFaults('blob', faults, surfaces.blob, { clock, targetNames: (q) => dataPlaneNames(q, 'blob', config.dnsSuffix) }) } : {}),
+          },
+          log,
+        ),
       }),
     );
 
@@ -490,6 +515,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       issueWorkloadToken: (input) => federation.issueWorkloadToken(input),
       audit,
       metrics,
+      faults,
       stop: () => runClosers(closers),
     };
   } catch (e) {
@@ -507,6 +533,11 @@ async function runClosers(closers: (() => Promise<void> | void)[]): Promise<void
     }
   }
   closers.length = 0;
+}
+
+function firstHeader(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
 }
 
 function listen(server: https.Server, port: number, host: string): Promise<void> {
