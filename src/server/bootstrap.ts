@@ -44,48 +44,57 @@ export async function bootstrap(store: Store, directory: Directory, clock: Clock
     return { tenantId, subscriptionId, admin: { tenantId, subscriptionId, clientId: p.appId, objectId: p.objectId }, adminFile, firstStart: false };
   }
   const { principal, secret } = await directory.createApplication({ tenantId, displayName: 'keyless-admin' });
-  await repos.meta.set(store.db, 'adminAppId', principal.appId);
+  const admin: AdminCredential = { tenantId, subscriptionId, clientId: principal.appId, objectId: principal.objectId, clientSecret: secret };
+  // Crash safety: the secret reaches its file before the store names this application the admin, and the name and
+  // the Owner grant commit together. A kill at any point leaves at worst an unused application and a file the next
+  // start overwrites, never an admin whose secret is lost or who lacks Owner.
+  writeSecretFile(adminFile, JSON.stringify(admin, null, 2) + '\n');
   const scope = `/subscriptions/${subscriptionId}`;
   const name = newGuid();
-  await repos.roleAssignments.insert(store.db, {
-    name,
-    scope_key: scope.toLowerCase(),
-    principal_id: principal.objectId,
-    role_definition_name: OWNER_ROLE_ID,
-    body: JSON.stringify({
-      id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+  await store.transaction(async (tx, changed) => {
+    await repos.meta.set(tx, 'adminAppId', principal.appId);
+    await repos.roleAssignments.insert(tx, {
       name,
-      type: 'Microsoft.Authorization/roleAssignments',
-      properties: {
-        roleDefinitionId: `${scope}/providers/Microsoft.Authorization/roleDefinitions/${OWNER_ROLE_ID}`,
-        principalId: principal.objectId,
-        principalType: 'ServicePrincipal',
-        scope,
-        condition: null,
-        conditionVersion: null,
-        description: 'Keyless bootstrap: the admin application owns the default subscription',
-        createdOn: new Date(now).toISOString(),
-        updatedOn: new Date(now).toISOString(),
-        createdBy: null,
-        updatedBy: null,
-      },
-    }),
-    created_at: now,
+      scope_key: scope.toLowerCase(),
+      principal_id: principal.objectId,
+      role_definition_name: OWNER_ROLE_ID,
+      body: JSON.stringify({
+        id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+        name,
+        type: 'Microsoft.Authorization/roleAssignments',
+        properties: {
+          roleDefinitionId: `${scope}/providers/Microsoft.Authorization/roleDefinitions/${OWNER_ROLE_ID}`,
+          principalId: principal.objectId,
+          principalType: 'ServicePrincipal',
+          scope,
+          condition: null,
+          conditionVersion: null,
+          description: 'Keyless bootstrap: the admin application owns the default subscription',
+          createdOn: new Date(now).toISOString(),
+          updatedOn: new Date(now).toISOString(),
+          createdBy: null,
+          updatedBy: null,
+        },
+      }),
+      created_at: now,
+    });
+    changed({ topic: 'roleAssignment', key: name });
   });
-  store.publish({ topic: 'roleAssignment', key: name });
-  const admin: AdminCredential = { tenantId, subscriptionId, clientId: principal.appId, objectId: principal.objectId, clientSecret: secret };
-  writeSecretFile(adminFile, JSON.stringify(admin, null, 2) + '\n');
   return { tenantId, subscriptionId, admin, adminFile, firstStart: true };
 }
 
 export function writeSecretFile(file: string, content: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  // Create with 0600 so the secret is never readable by others, not even between write and chmod.
-  const fd = fs.openSync(file, 'w', 0o600);
+  // Written beside the target and renamed over it: a crash leaves the old file or the new one, never half of
+  // either. Created 0600 so the secret is never readable by others, not even for an instant.
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(tmp, 'w', 0o600);
   try {
     fs.writeSync(fd, content);
+    fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
-  fs.chmodSync(file, 0o600);
+  fs.chmodSync(tmp, 0o600);
+  fs.renameSync(tmp, file);
 }
