@@ -1,0 +1,124 @@
+/**
+ * Bench fixture: a Keyless with the data planes set up, printing what the load generators need (one JSON line).
+ *
+ *   KEYLESS_BENCH_TLS_DIR       shared TLS dir (so the baselines serve the same kind of certificate)
+ *   KEYLESS_BENCH_DATABASE_URL  PostgreSQL instead of SQLite (replicas); KEYLESS_BENCH_MASTER_KEY_FILE shared key
+ *   BENCH_SETUP=0               join an existing tenant without creating anything (a second replica)
+ *   BENCH_ASYNC_APP_TOKENS=1    experiment: client-credentials tokens signed with TokenIssuer.issueAsync (bench/NOTES.md)
+ *
+ * Setup: a VM with a system identity (IMDS); an RBAC vault with one secret; a storage account with a container
+ * and a 4 KiB blob; app `bench-reader` (Key Vault Secrets User on the vault, Storage Blob Data Contributor on
+ * the account) and app `bench-writer` (Key Vault Secrets Officer), each with a token obtained once.
+ */
+import fs from 'node:fs';
+import { startKeyless } from '../../src/index.js';
+import { request, type Reply } from '../lib.js';
+import { sharedKeyHeaders } from '../shared-key.js';
+
+const env = process.env;
+if (env['BENCH_ASYNC_APP_TOKENS'] === '1') await signAppTokensOnThreadPool();
+const k = await startKeyless({
+  logLevel: 'silent',
+  tlsDir: env['KEYLESS_BENCH_TLS_DIR'],
+  ...(env['KEYLESS_BENCH_DATABASE_URL'] ? { databaseUrl: env['KEYLESS_BENCH_DATABASE_URL'], masterKeyFile: env['KEYLESS_BENCH_MASTER_KEY_FILE'] } : {}),
+});
+const ca = fs.readFileSync(k.caFile);
+const port = Number(new URL(k.endpoints.resourceManager).port);
+const suffix = k.config.dnsSuffix;
+const call = async (method: string, url: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<Reply> => {
+  const r = await request(url, { method, headers, ca, connectTo: '127.0.0.1', ...(body === undefined ? {} : { body }) });
+  if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${r.text.slice(0, 300)}`);
+  return r;
+};
+const token = async (clientId: string, secret: string, scope: string): Promise<string> => {
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret, scope });
+  return (await call('POST', `${k.endpoints.authority}/oauth2/v2.0/token`, { 'content-type': 'application/x-www-form-urlencoded' }, form.toString())).json.access_token;
+};
+
+const info: Record<string, unknown> = { port, pid: process.pid, tenantId: k.tenantId, authority: k.endpoints.authority, arm: k.endpoints.resourceManager, suffix };
+if (env['BENCH_SETUP'] !== '0') {
+  const adminArm = await token(k.admin.clientId, k.admin.clientSecret!, `${k.endpoints.armAudience}.default`);
+  const armAuth = { authorization: `Bearer ${adminArm}`, 'content-type': 'application/json' };
+  const rg = `/subscriptions/${k.subscriptionId}/resourceGroups/bench`;
+  const put = (id: string, api: string, body: unknown) => call('PUT', `${k.endpoints.resourceManager}${id}?api-version=${api}`, armAuth, JSON.stringify(body));
+  await put(rg, '2021-04-01', { location: 'westeurope' });
+  const vm = (await put(`${rg}/providers/Microsoft.Compute/virtualMachines/vm1`, '2024-07-01', { location: 'westeurope', identity: { type: 'SystemAssigned' } })).json;
+  const vaultId = `${rg}/providers/Microsoft.KeyVault/vaults/benchkv`;
+  await put(vaultId, '2024-11-01', { location: 'westeurope', properties: { tenantId: k.tenantId, sku: { family: 'A', name: 'standard' }, accessPolicies: [], enableRbacAuthorization: true } });
+  const accountId = `${rg}/providers/Microsoft.Storage/storageAccounts/benchsa`;
+  await put(accountId, '2023-01-01', { location: 'westeurope', kind: 'StorageV2', sku: { name: 'Standard_LRS' }, properties: {} });
+  const accountKey = (await call('POST', `${k.endpoints.resourceManager}${accountId}/listKeys?api-version=2023-01-01`, armAuth)).json.keys[0].value as string;
+
+  const reader = await k.createApplication('bench-reader');
+  const writer = await k.createApplication('bench-writer');
+  await k.assignRole({ principalId: reader.objectId, role: 'Key Vault Secrets User', scope: vaultId, principalType: 'ServicePrincipal' });
+  await k.assignRole({ principalId: reader.objectId, role: 'Storage Blob Data Contributor', scope: accountId, principalType: 'ServicePrincipal' });
+  await k.assignRole({ principalId: writer.objectId, role: 'Key Vault Secrets Officer', scope: vaultId, principalType: 'ServicePrincipal' });
+  await k.assignRole({ principalId: writer.objectId, role: 'Storage Blob Data Contributor', scope: accountId, principalType: 'ServicePrincipal' });
+  const vaultHost = `benchkv.vault.${suffix}:${port}`;
+  const blobHost = `benchsa.blob.${suffix}:${port}`;
+  const readerKv = await token(reader.clientId, reader.clientSecret, 'https://vault.azure.net/.default');
+  const writerKv = await token(writer.clientId, writer.clientSecret, 'https://vault.azure.net/.default');
+  const readerBlob = await token(reader.clientId, reader.clientSecret, 'https://storage.azure.com/.default');
+  const writerBlob = await token(writer.clientId, writer.clientSecret, 'https://storage.azure.com/.default');
+  // RBAC for a just-created role assignment is immediate in Keyless, so the writes below need no retry.
+  await call('PUT', `https://${vaultHost}/secrets/db-password?api-version=7.4`, { authorization: `Bearer ${writerKv}`, 'content-type': 'application/json' }, JSON.stringify({ value: 'correct-horse-battery-staple-0123456789' }));
+  await call('PUT', `https://${blobHost}/bench?restype=container`, sharedKeyHeaders({ account: 'benchsa', key: accountKey, method: 'PUT', canonicalPath: '/benchsa/bench\nrestype:container' }));
+  const blob4k = Buffer.alloc(4096, 'k');
+  await call('PUT', `https://${blobHost}/bench/b4k`, sharedKeyHeaders({ account: 'benchsa', key: accountKey, method: 'PUT', canonicalPath: '/benchsa/bench/b4k', contentLength: blob4k.length, extra: { 'x-ms-blob-type': 'BlockBlob' } }), blob4k);
+
+  const imds = k.imdsEndpoint(vm.id)!;
+  Object.assign(info, {
+    subscriptionId: k.subscriptionId,
+    rg,
+    adminArm,
+    admin: { clientId: k.admin.clientId, clientSecret: k.admin.clientSecret, scope: `${k.endpoints.armAudience}.default` },
+    imds,
+    imdsPath: '/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net',
+    vaultHost,
+    blobHost,
+    accountKey,
+    reader: { ...reader, kv: readerKv, blob: readerBlob },
+    writer: { ...writer, kv: writerKv, blob: writerBlob },
+  });
+}
+process.stdout.write(JSON.stringify(info) + '\n');
+process.on('message', (m: { op?: string }) => {
+  if (m.op === 'gc') {
+    globalThis.gc?.();
+    process.send!({ heapMb: process.memoryUsage().heapUsed / 2 ** 20 });
+  }
+});
+process.on('SIGTERM', () => void k.stop().then(() => process.exit(0)));
+
+/**
+ * The experiment behind bench/NOTES.md "Profiling: tokens, verification, decisions": SignInService.appToken as it
+ * is, except that it signs on libuv's thread pool (issueAsync) instead of the event loop.
+ */
+async function signAppTokensOnThreadPool(): Promise<void> {
+  const { SignInService } = await import('../../src/signin/index.js');
+  type Self = { deps: any; checkResource(r: string): void; emit(e: unknown): void; response(t: unknown, r: string, p: unknown): unknown };
+  const proto = SignInService.prototype as unknown as Record<string, unknown>;
+  proto['appToken'] = async function (this: Self, principal: any, resource: string, endpoint: string, clientAuth: string) {
+    const base = { at: this.deps.clock.now(), kind: 'clientCredentials', endpoint, resource, hostResourceId: undefined };
+    try {
+      this.checkResource(resource);
+      const t = await this.deps.issuer.issueAsync({
+        tenantId: principal.tenantId,
+        audience: resource,
+        subjectOid: principal.objectId,
+        appId: principal.appId,
+        kind: principal.kind === 'Application' ? 'application' : 'managedIdentity',
+        version: 1,
+        lifetimeSec: this.deps.appTokenLifetimeSec,
+        ...(principal.kind === 'UserAssigned' && principal.resourceId ? { xmsMirid: principal.resourceId } : {}),
+        clientAuth,
+      });
+      this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: true });
+      return this.response(t, resource, principal);
+    } catch (e) {
+      this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: false, failure: String(e) });
+      throw e;
+    }
+  };
+}
