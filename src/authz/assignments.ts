@@ -35,6 +35,9 @@ export interface CreateAssignment {
   createdBy?: string | null | undefined;
 }
 
+// Rows per read while loading; small enough that a page's bodies are garbage before the next page is read.
+const LOAD_PAGE = 1000;
+
 const PRINCIPAL_TYPES: PrincipalType[] = ['User', 'Group', 'ServicePrincipal', 'ForeignGroup', 'Device'];
 
 export interface AuthorizationStoreOptions {
@@ -95,7 +98,9 @@ export class AuthorizationStore {
     // What is already stored at start-up is in effect at once, delay or not.
     const views = this.records === this.index ? [this.index] : [this.records, this.index];
     for (const r of await repos.roleDefinitions.list(this.store.db)) for (const v of views) v.upsertRoleDefinition(JSON.parse(r.body) as RoleDefinition);
-    for (const r of await repos.roleAssignments.list(this.store.db)) for (const v of views) v.upsertRoleAssignment(fromBody(r.body));
+    await this.eachStoredAssignment((a) => {
+      for (const v of views) v.upsertRoleAssignment(a);
+    });
     for (const r of await repos.denyAssignments.list(this.store.db)) for (const v of views) v.upsertDenyAssignment(JSON.parse(r.body) as DenyAssignment);
     this.store.onChange((c) => {
       if (c.topic === 'roleAssignment') void this.refreshAssignment(c.key);
@@ -111,14 +116,31 @@ export class AuthorizationStore {
     const roleNames = new Set(roles.map((r) => r.name));
     for (const r of this.records.customRoleDefinitions()) if (!roleNames.has(roleDefinitionGuid(r.name))) this.mutate((ix) => ix.removeRoleDefinition(r.name));
     for (const r of roles) this.mutate((ix) => ix.upsertRoleDefinition(JSON.parse(r.body) as RoleDefinition));
-    const rows = await repos.roleAssignments.list(this.store.db);
-    const names = new Set(rows.map((r) => r.name));
-    for (const a of [...this.records.assignmentsOfAll()]) if (!names.has(a.name)) this.mutate((ix) => ix.removeRoleAssignment(a.name));
-    for (const r of rows) this.mutate((ix) => ix.upsertRoleAssignment(fromBody(r.body)));
+    const names = new Set(await repos.roleAssignments.names(this.store.db));
+    for (const name of this.records.assignmentNames()) if (!names.has(name)) this.mutate((ix) => ix.removeRoleAssignment(name));
+    await this.eachStoredAssignment((a) => this.mutate((ix) => ix.upsertRoleAssignment(a)));
     const denies = await repos.denyAssignments.list(this.store.db);
     const denyNames = new Set(denies.map((d) => d.name));
     for (const d of this.records.denyAssignments()) if (!denyNames.has(d.name.toLowerCase())) this.mutate((ix) => ix.removeDenyAssignment(d.name));
     for (const d of denies) this.mutate((ix) => ix.upsertDenyAssignment(JSON.parse(d.body) as DenyAssignment));
+  }
+
+  /**
+   * Every stored assignment in write order, read a page at a time: holding all rows and their JSON bodies at
+   * once (about 1 KB each) is what made a 100k-assignment start-up cost hundreds of MB of RSS.
+   */
+  private async eachStoredAssignment(apply: (a: RoleAssignment) => void): Promise<void> {
+    const names = await repos.roleAssignments.names(this.store.db);
+    for (let start = 0; start < names.length; start += LOAD_PAGE) {
+      const page = names.slice(start, start + LOAD_PAGE);
+      const bodies = new Map<string, string>();
+      for (const r of await repos.roleAssignments.bodies(this.store.db, page)) bodies.set(r.name, r.body);
+      for (const name of page) {
+        const body = bodies.get(name);
+        // Deleted by another replica between the two reads: the change feed removes it everywhere.
+        if (body !== undefined) apply(fromBody(body));
+      }
+    }
   }
 
   private async refreshAssignment(name: string): Promise<void> {

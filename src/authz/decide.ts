@@ -21,10 +21,15 @@ class DecisionImpl implements Decision {
     readonly allowed: boolean,
     readonly reason: DecisionReason,
     readonly conditionInvolved: boolean,
-    readonly matchedAssignment?: RoleAssignment,
+    private readonly matched?: IndexedAssignment,
     readonly matchedRole?: RoleDefinition,
     readonly matchedDenyAssignment?: DenyAssignment,
   ) {}
+
+  /** Rebuilt from the index entry only when asked: most callers read `allowed` alone. */
+  get matchedAssignment(): RoleAssignment | undefined {
+    return this.matched?.assignment;
+  }
 
   explain(): Explanation {
     this.explanation ??= this.index.explain(this.req);
@@ -87,12 +92,15 @@ export function decide(index: AuthzIndex, req: AccessRequest): Decision {
   let conditionInvolved = false;
   let ctx: ConditionContext | undefined;
   for (let p = -1; p < groups.length; p++) {
-    const scopes = index.principalScopes(p < 0 ? principalKey : normalizePrincipalId(groups[p]!));
-    if (scopes === undefined) continue;
+    const held = index.principalAssignments(p < 0 ? principalKey : normalizePrincipalId(groups[p]!));
+    if (held === undefined) continue;
+    const byScope = Array.isArray(held) ? undefined : (held as ReadonlyMap<string, readonly IndexedAssignment[]>);
     for (const key of keys) {
-      const list = scopes.get(key);
+      // A short list is scanned per walk key (narrowest first, as with the map); interned keys compare by identity.
+      const list = byScope === undefined ? (held as readonly IndexedAssignment[]) : byScope.get(key);
       if (list === undefined) continue;
       for (const a of list) {
+        if (byScope === undefined && a.scope.key !== key) continue;
         const role = index.compiledRole(a.roleGuid);
         if (role === undefined) continue;
         const g = role.grant(action, req.isDataAction);
@@ -113,7 +121,7 @@ export function decide(index: AuthzIndex, req: AccessRequest): Decision {
 }
 
 function allow(index: AuthzIndex, req: AccessRequest, a: IndexedAssignment, role: RoleDefinition, conditionInvolved: boolean): Decision {
-  return new DecisionImpl(index, req, true, 'allowed', conditionInvolved, a.assignment, role);
+  return new DecisionImpl(index, req, true, 'allowed', conditionInvolved, a, role);
 }
 
 /** A decision for when enforcement is switched off: allowed, and the explanation still says what RBAC would do. */

@@ -123,16 +123,17 @@ export function explainAccess(index: AuthzIndex, req: AccessRequest): Explanatio
     for (const w of who) {
       for (const a of index.assignmentsAt(w.key, key) ?? []) {
         const role = index.compiledRole(a.roleGuid);
+        const written = a.assignment;
         const base = {
-          assignmentId: a.assignment.id,
-          assignmentName: a.assignment.name,
-          principalId: a.assignment.principalId,
-          scope: a.assignment.scope,
-          roleDefinitionId: a.assignment.roleDefinitionId,
+          assignmentId: written.id,
+          assignmentName: written.name,
+          principalId: written.principalId,
+          scope: written.scope,
+          roleDefinitionId: written.roleDefinitionId,
         };
         const trace: AssignmentTrace =
           role === undefined
-            ? { ...base, outcome: 'role-not-found', detail: `role definition '${a.assignment.roleDefinitionId}' does not exist` }
+            ? { ...base, outcome: 'role-not-found', detail: `role definition '${written.roleDefinitionId}' does not exist` }
             : { ...base, roleName: role.role.roleName, ...traceRole(role, a, action, req.isDataAction, lazyCtx) };
         if (w.group !== undefined) trace.viaGroup = w.group;
         assignments.push(trace);

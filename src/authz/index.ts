@@ -105,14 +105,75 @@ export class CompiledRole {
   }
 }
 
-/** @internal */
-export interface IndexedAssignment {
-  readonly assignment: RoleAssignment;
-  readonly scope: Scope;
-  readonly principalKey: string;
-  readonly roleGuid: string;
-  readonly condition: CompiledCondition | undefined;
+const ASSIGNMENT_ID_SEGMENT = '/providers/Microsoft.Authorization/roleAssignments/';
+
+/**
+ * One role assignment as the index keeps it. Decisions read only the first fields; the rest is what the ARM
+ * body needs, held with shared strings (scope, role definition id, principal, condition are interned per
+ * index) and without the derivable `id`, so 100k assignments cost a few hundred bytes each instead of a parsed
+ * JSON body each. `assignment` rebuilds the wire model on demand (listings, GET, explanations).
+ * @internal
+ */
+export class IndexedAssignment {
+  constructor(
+    readonly name: string,
+    readonly scope: Scope,
+    readonly principalKey: string,
+    readonly roleGuid: string,
+    readonly condition: CompiledCondition | undefined,
+    private readonly scopeText: string,
+    private readonly principalId: string,
+    private readonly roleDefinitionId: string,
+    private readonly principalType: RoleAssignment['principalType'],
+    /** Undefined when the id is the one derived from scope and name (the usual case). */
+    private readonly id: string | undefined,
+    private readonly conditionText: string | null | undefined,
+    private readonly conditionVersion: string | null | undefined,
+    private readonly description: string | null | undefined,
+    private readonly createdOn: string | undefined,
+    private readonly updatedOn: string | undefined,
+    private readonly createdBy: string | null | undefined,
+    private readonly updatedBy: string | null | undefined,
+    private readonly delegatedManagedIdentityResourceId: string | null | undefined,
+  ) {}
+
+  static derivedId(scope: string, name: string): string {
+    return `${scope === '/' ? '' : scope}${ASSIGNMENT_ID_SEGMENT}${name}`;
+  }
+
+  /** A fresh copy of the assignment as written (fields that were absent stay absent). */
+  get assignment(): RoleAssignment {
+    const a: RoleAssignment = {
+      id: this.id ?? IndexedAssignment.derivedId(this.scopeText, this.name),
+      name: this.name,
+      scope: this.scopeText,
+      roleDefinitionId: this.roleDefinitionId,
+      principalId: this.principalId,
+      principalType: this.principalType,
+    };
+    if (this.conditionText !== undefined) a.condition = this.conditionText;
+    if (this.conditionVersion !== undefined) a.conditionVersion = this.conditionVersion;
+    if (this.description !== undefined) a.description = this.description;
+    if (this.createdOn !== undefined) a.createdOn = this.createdOn;
+    if (this.updatedOn !== undefined) a.updatedOn = this.updatedOn;
+    if (this.createdBy !== undefined) a.createdBy = this.createdBy;
+    if (this.updatedBy !== undefined) a.updatedBy = this.updatedBy;
+    if (this.delegatedManagedIdentityResourceId !== undefined) a.delegatedManagedIdentityResourceId = this.delegatedManagedIdentityResourceId;
+    return a;
+  }
+
 }
+
+/**
+ * A principal's assignments: a plain list while it has few (most principals hold one or two, and a Map per
+ * principal would cost more than the assignment), a map by scope key once it has many.
+ * @internal
+ */
+export type PrincipalAssignments = IndexedAssignment[] | Map<string, IndexedAssignment[]>;
+
+const PRINCIPAL_LIST_LIMIT = 16;
+// Distinct strings and conditions are few (roles, scopes, authors); the bound only caps a pathological store.
+const INTERN_LIMIT = 100_000;
 
 /** @internal */
 export interface CompiledDenyBlock {
@@ -158,8 +219,8 @@ function toSet(items: readonly { id: string }[]): Set<string> {
 }
 
 export class AuthzIndex {
-  /** principal → scope key → assignments */
-  private readonly byPrincipal = new Map<string, Map<string, IndexedAssignment[]>>();
+  /** principal → its assignments (a list, or by scope key when many) */
+  private readonly byPrincipal = new Map<string, PrincipalAssignments>();
   private readonly byName = new Map<string, IndexedAssignment>();
   private readonly byScope = new Map<string, Set<IndexedAssignment>>();
   private readonly byRole = new Map<string, Set<IndexedAssignment>>();
@@ -183,6 +244,12 @@ export class AuthzIndex {
    * clock instead of sleeping.
    */
   private readonly pending: { at: number; apply: () => void }[] = [];
+  /** Shared copies of the low-cardinality strings assignments repeat (role definition ids, authors, versions). */
+  private readonly strings = new Map<string, string>();
+  /** One compiled condition per distinct (version, text): assignments mostly repeat a handful of conditions. */
+  private readonly conditions = new Map<string, CompiledCondition>();
+  /** Parsed scopes by the text as written, so loading 100k assignments parses each distinct scope once. */
+  private readonly scopeByText = new Map<string, Scope>();
   private readonly clock: Clock;
 
   constructor(opts: { clock?: Clock } = {}) {
@@ -259,26 +326,50 @@ export class AuthzIndex {
    * input fails at write time (KeylessError 400) and decisions never parse.
    */
   upsertRoleAssignment(assignment: RoleAssignment): void {
-    const scope = this.internScope(parseScope(assignment.scope, { propertyPath: 'properties.scope' }));
-    const condition =
-      typeof assignment.condition === 'string' && assignment.condition.trim() !== ''
-        ? compileCondition(assignment.condition, assignment.conditionVersion ?? '2.0')
-        : undefined;
-    const entry: IndexedAssignment = {
-      assignment,
+    const scope = this.internScope(this.parseAssignmentScope(assignment.scope));
+    const scopeText = assignment.scope === scope.id ? scope.id : assignment.scope;
+    const conditionText = assignment.condition;
+    const conditionVersion = this.intern(assignment.conditionVersion);
+    const condition = typeof conditionText === 'string' && conditionText.trim() !== '' ? this.compileAssignmentCondition(conditionText, conditionVersion ?? '2.0') : undefined;
+    const principalId = assignment.principalId;
+    const normalized = normalizePrincipalId(principalId);
+    const principalKey = normalized === principalId ? principalId : normalized;
+    const roleDefinitionId = this.intern(assignment.roleDefinitionId);
+    const name = assignment.name;
+    const createdOn = assignment.createdOn;
+    const entry = new IndexedAssignment(
+      name,
       scope,
-      principalKey: normalizePrincipalId(assignment.principalId),
-      roleGuid: roleDefinitionGuid(assignment.roleDefinitionId),
+      principalKey,
+      this.intern(roleDefinitionGuid(roleDefinitionId)),
       condition,
-    };
-    this.removeRoleAssignment(assignment.name);
-    const nameKey = assignment.name.toLowerCase();
-    this.byName.set(nameKey, entry);
-    let scopes = this.byPrincipal.get(entry.principalKey);
-    if (scopes === undefined) this.byPrincipal.set(entry.principalKey, (scopes = new Map()));
-    let list = scopes.get(scope.key);
-    if (list === undefined) scopes.set(scope.key, (list = []));
-    list.push(entry);
+      scopeText,
+      principalId,
+      roleDefinitionId,
+      this.intern(assignment.principalType),
+      assignment.id === IndexedAssignment.derivedId(scopeText, name) ? undefined : assignment.id,
+      condition === undefined ? conditionText : condition.source === conditionText ? condition.source : conditionText,
+      conditionVersion,
+      this.intern(assignment.description),
+      createdOn,
+      assignment.updatedOn === createdOn ? createdOn : assignment.updatedOn,
+      this.intern(assignment.createdBy),
+      this.intern(assignment.updatedBy),
+      this.intern(assignment.delegatedManagedIdentityResourceId),
+    );
+    this.removeRoleAssignment(name);
+    const lowered = name.toLowerCase();
+    this.byName.set(lowered === name ? name : lowered, entry);
+    const held = this.byPrincipal.get(principalKey);
+    if (held === undefined) this.byPrincipal.set(principalKey, [entry]);
+    else if (Array.isArray(held)) {
+      held.push(entry);
+      if (held.length > PRINCIPAL_LIST_LIMIT) this.byPrincipal.set(principalKey, groupByScope(held));
+    } else {
+      const list = held.get(scope.key);
+      if (list === undefined) held.set(scope.key, [entry]);
+      else list.push(entry);
+    }
     addTo(this.byScope, scope.key, entry);
     addTo(this.byRole, entry.roleGuid, entry);
   }
@@ -288,13 +379,15 @@ export class AuthzIndex {
     const entry = this.byName.get(nameKey);
     if (entry === undefined) return false;
     this.byName.delete(nameKey);
-    const scopes = this.byPrincipal.get(entry.principalKey);
-    const list = scopes?.get(entry.scope.key);
-    if (scopes !== undefined && list !== undefined) {
-      const i = list.indexOf(entry);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) scopes.delete(entry.scope.key);
-      if (scopes.size === 0) this.byPrincipal.delete(entry.principalKey);
+    const held = this.byPrincipal.get(entry.principalKey);
+    if (held !== undefined) {
+      const list = Array.isArray(held) ? held : held.get(entry.scope.key);
+      if (list !== undefined) {
+        const i = list.indexOf(entry);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0 && !Array.isArray(held)) held.delete(entry.scope.key);
+      }
+      if (Array.isArray(held) ? held.length === 0 : held.size === 0) this.byPrincipal.delete(entry.principalKey);
     }
     removeFrom(this.byScope, entry.scope.key, entry);
     removeFrom(this.byRole, entry.roleGuid, entry);
@@ -311,6 +404,11 @@ export class AuthzIndex {
     for (const e of this.byName.values()) yield e.assignment;
   }
 
+  /** Names of every assignment (change-feed resynchronisation), without rebuilding their bodies. */
+  assignmentNames(): string[] {
+    return [...this.byName.values()].map((e) => e.name);
+  }
+
   /** Assignments whose scope is exactly `scope` (case-insensitive). */
   assignmentsAtScope(scope: string): RoleAssignment[] {
     return [...(this.byScope.get(parseScope(scope).key) ?? [])].map((e) => e.assignment);
@@ -319,17 +417,16 @@ export class AuthzIndex {
   /** All assignments of one principal (any scope). */
   assignmentsOfPrincipal(principalId: string): RoleAssignment[] {
     this.settle();
-    const scopes = this.byPrincipal.get(normalizePrincipalId(principalId));
-    if (scopes === undefined) return [];
-    return [...scopes.values()].flat().map((e) => e.assignment);
+    const held = this.byPrincipal.get(normalizePrincipalId(principalId));
+    if (held === undefined) return [];
+    return (Array.isArray(held) ? held : [...held.values()].flat()).map((e) => e.assignment);
   }
 
   /** The existing assignment binding the same principal + role at the same scope, if any (RoleAssignmentExists). */
   findDuplicate(a: Pick<RoleAssignment, 'scope' | 'principalId' | 'roleDefinitionId'>): RoleAssignment | undefined {
     const key = parseScope(a.scope).key;
     const guid = roleDefinitionGuid(a.roleDefinitionId);
-    const list = this.byPrincipal.get(normalizePrincipalId(a.principalId))?.get(key) ?? [];
-    return list.find((e) => e.roleGuid === guid)?.assignment;
+    return this.assignmentsAt(normalizePrincipalId(a.principalId), key)?.find((e) => e.roleGuid === guid)?.assignment;
   }
 
   /** How many assignments reference a role (RoleDefinitionHasAssignments). */
@@ -402,6 +499,37 @@ export class AuthzIndex {
 
   get denyAssignmentCount(): number {
     return this.denyByName.size;
+  }
+
+  private intern<T extends string | null | undefined>(value: T): T {
+    if (typeof value !== 'string') return value;
+    const hit = this.strings.get(value);
+    if (hit !== undefined) return hit as T;
+    if (this.strings.size >= INTERN_LIMIT) this.strings.clear();
+    this.strings.set(value, value);
+    return value;
+  }
+
+  private parseAssignmentScope(text: string): Scope {
+    let parsed = this.scopeByText.get(text);
+    if (parsed === undefined) {
+      parsed = parseScope(text, { propertyPath: 'properties.scope' });
+      if (this.scopeByText.size >= INTERN_LIMIT) this.scopeByText.clear();
+      this.scopeByText.set(text, parsed);
+    }
+    return parsed;
+  }
+
+  /** Compiled conditions are immutable, so assignments with the same condition share one. */
+  private compileAssignmentCondition(source: string, version: string): CompiledCondition {
+    const key = `${version}\n${source}`;
+    let c = this.conditions.get(key);
+    if (c === undefined) {
+      c = compileCondition(source, version);
+      if (this.conditions.size >= INTERN_LIMIT) this.conditions.clear();
+      this.conditions.set(key, c);
+    }
+    return c;
   }
 
   private internScope(parsed: Scope): Scope {
@@ -518,12 +646,12 @@ export class AuthzIndex {
     const out = new Set<string>();
     const mgKeys = new Set<string>();
     for (const p of [principalId, ...groupIds]) {
-      for (const list of this.byPrincipal.get(normalizePrincipalId(p))?.values() ?? []) {
-        for (const e of list) {
-          if (e.scope.level === 'root') return 'all';
-          if (e.scope.subscriptionId !== undefined) out.add(e.scope.subscriptionId.toLowerCase());
-          else if (e.scope.managementGroupId !== undefined) mgKeys.add(e.scope.managementGroupId.toLowerCase());
-        }
+      const held = this.byPrincipal.get(normalizePrincipalId(p));
+      if (held === undefined) continue;
+      for (const e of Array.isArray(held) ? held : [...held.values()].flat()) {
+        if (e.scope.level === 'root') return 'all';
+        if (e.scope.subscriptionId !== undefined) out.add(e.scope.subscriptionId.toLowerCase());
+        else if (e.scope.managementGroupId !== undefined) mgKeys.add(e.scope.managementGroupId.toLowerCase());
       }
     }
     if (mgKeys.size > 0) {
@@ -538,11 +666,15 @@ export class AuthzIndex {
 
   /** @internal */
   assignmentsAt(principalKey: string, scopeKey: string): readonly IndexedAssignment[] | undefined {
-    return this.byPrincipal.get(principalKey)?.get(scopeKey);
+    const held = this.byPrincipal.get(principalKey);
+    if (held === undefined) return undefined;
+    if (!Array.isArray(held)) return held.get(scopeKey);
+    const at = held.filter((e) => e.scope.key === scopeKey);
+    return at.length === 0 ? undefined : at;
   }
 
-  /** The principal's assignments by scope key (decide() fetches this once per principal). @internal */
-  principalScopes(principalKey: string): ReadonlyMap<string, readonly IndexedAssignment[]> | undefined {
+  /** The principal's assignments (decide() fetches this once per principal). @internal */
+  principalAssignments(principalKey: string): Readonly<PrincipalAssignments> | undefined {
     return this.byPrincipal.get(principalKey);
   }
 
@@ -565,6 +697,16 @@ export class AuthzIndex {
     return explainAccess(this, req);
   }
 
+}
+
+function groupByScope(list: readonly IndexedAssignment[]): Map<string, IndexedAssignment[]> {
+  const m = new Map<string, IndexedAssignment[]>();
+  for (const e of list) {
+    const at = m.get(e.scope.key);
+    if (at === undefined) m.set(e.scope.key, [e]);
+    else at.push(e);
+  }
+  return m;
 }
 
 function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {

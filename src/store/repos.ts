@@ -154,6 +154,15 @@ export const roleAssignments = {
   async list(q: Q): Promise<RoleAssignmentRow[]> {
     return q.selectFrom('role_assignments').selectAll().orderBy('created_at').execute();
   },
+  /** Every name in `list()` order, without the bodies (loaders then read bodies a page at a time). */
+  async names(q: Q): Promise<string[]> {
+    return (await q.selectFrom('role_assignments').select('name').orderBy('created_at').execute()).map((r) => r.name);
+  },
+  /** The bodies of the named assignments, in no particular order. */
+  async bodies(q: Q, names: readonly string[]): Promise<{ name: string; body: string }[]> {
+    if (names.length === 0) return [];
+    return q.selectFrom('role_assignments').select(['name', 'body']).where('name', 'in', names).execute();
+  },
   async delete(q: Q, name: string): Promise<boolean> {
     const r = await q.deleteFrom('role_assignments').where('name', '=', name.toLowerCase()).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
