@@ -12,6 +12,7 @@ import {
   secretNotFound,
 } from './errors.js';
 import { heads, versions, type SecretHeadRow, type SecretVersionRow } from './repository.js';
+import { LatestSecretCache, secretChange, type OpenSecret } from './secret-cache.js';
 import type { VaultInfo } from './vault-info.js';
 
 /** A secret version's metadata; times are epoch seconds as on the wire. */
@@ -60,20 +61,25 @@ const DAY_MS = 86_400_000;
  * and version, so a sealed value copied to another row does not open. Names compare case-insensitively.
  */
 export class SecretService {
+  private readonly latest: LatestSecretCache;
+
   constructor(
     private readonly store: Store,
     private readonly sealer: Sealer,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.latest = new LatestSecretCache(store);
+  }
 
   async set(vault: VaultInfo, name: string, input: SecretInput): Promise<{ view: SecretVersionView; value: string }> {
     checkValue(input.value);
     const nameKey = name.toLowerCase();
     const now = this.clock.now();
     const version = randomUUID().replace(/-/g, '');
-    return this.store.transaction(async (tx) => {
+    return this.store.transaction(async (tx, changed) => {
       const head = await this.currentHead(tx, vault, nameKey);
       if (head && head.deleted_at !== null) throw secretDeletedButRecoverable(head.name);
+      changed(secretChange(vault.nameKey, nameKey));
       const row: SecretVersionRow = {
         vault_key: vault.nameKey,
         name_key: nameKey,
@@ -96,10 +102,25 @@ export class SecretService {
   }
 
   /** The latest version (no `version`) or a given one, with its value opened. Disabled-ness is the caller's call. */
-  async get(vault: VaultInfo, name: string, version?: string): Promise<{ view: SecretVersionView; value: string }> {
+  async get(vault: VaultInfo, name: string, version?: string): Promise<OpenSecret> {
+    // Only the latest is cached: that is what applications read on every start and refresh.
+    if (version) return this.open(vault, name, version);
+    const nameKey = name.toLowerCase();
+    const hit = this.latest.get(vault.nameKey, nameKey);
+    if (hit) return hit;
+    const generation = this.latest.generation();
+    const opened = await this.open(vault, name, undefined);
+    this.latest.set(generation, vault.nameKey, nameKey, opened);
+    return opened;
+  }
+
+  private async open(vault: VaultInfo, name: string, version: string | undefined): Promise<OpenSecret> {
     const { head, row } = await this.live(this.store.db, vault, name, version);
     const value = this.sealer.open(row.sealed_value, valueAad(vault.nameKey, row.name_key, row.version)).toString('utf8');
-    return { view: toView(head.name, row), value };
+    // Frozen because a cached view is shared by every request that reads it.
+    const view = toView(head.name, row);
+    if (view.tags) Object.freeze(view.tags);
+    return { view: Object.freeze(view), value };
   }
 
   async metadata(vault: VaultInfo, name: string, version?: string): Promise<SecretVersionView> {
@@ -108,8 +129,9 @@ export class SecretService {
   }
 
   async update(vault: VaultInfo, name: string, version: string | undefined, patch: SecretPatch): Promise<SecretVersionView> {
-    return this.store.transaction(async (tx) => {
+    return this.store.transaction(async (tx, changed) => {
       const { head, row } = await this.live(tx, vault, name, version);
+      changed(secretChange(vault.nameKey, row.name_key));
       const set: Parameters<typeof versions.update>[4] = { updated_at: this.clock.now() };
       if (patch.contentType !== undefined) set.content_type = patch.contentType;
       if (patch.tags !== undefined) set.tags = patch.tags === null ? null : JSON.stringify(patch.tags);
@@ -139,8 +161,9 @@ export class SecretService {
 
   async delete(vault: VaultInfo, name: string): Promise<DeletedView> {
     const now = this.clock.now();
-    return this.store.transaction(async (tx) => {
+    return this.store.transaction(async (tx, changed) => {
       const { head, row } = await this.live(tx, vault, name, undefined);
+      changed(secretChange(vault.nameKey, head.name_key));
       const purgeAt = now + vault.softDeleteDays * DAY_MS;
       await heads.update(tx, vault.nameKey, head.name_key, { deleted_at: now, scheduled_purge_at: purgeAt });
       return { secret: toView(head.name, row), deletedDate: sec(now), scheduledPurgeDate: sec(purgeAt) };
@@ -159,8 +182,9 @@ export class SecretService {
   }
 
   async recover(vault: VaultInfo, name: string): Promise<SecretVersionView> {
-    return this.store.transaction(async (tx) => {
+    return this.store.transaction(async (tx, changed) => {
       const { head, row } = await this.deleted(tx, vault, name);
+      changed(secretChange(vault.nameKey, head.name_key));
       await heads.update(tx, vault.nameKey, head.name_key, { deleted_at: null, scheduled_purge_at: null });
       return toView(head.name, row);
     });
@@ -172,8 +196,9 @@ export class SecretService {
       await this.deleted(this.store.db, vault, name);
       throw purgeNotAllowed();
     }
-    await this.store.transaction(async (tx) => {
+    await this.store.transaction(async (tx, changed) => {
       const { head } = await this.deleted(tx, vault, name);
+      changed(secretChange(vault.nameKey, head.name_key));
       await heads.deleteOne(tx, vault.nameKey, head.name_key);
     });
   }
@@ -206,7 +231,7 @@ export class SecretService {
   async restore(vault: VaultInfo, blob: string): Promise<SecretVersionView> {
     const doc = this.openBackup(vault, blob);
     const nameKey = doc.name.toLowerCase();
-    return this.store.transaction(async (tx) => {
+    return this.store.transaction(async (tx, changed) => {
       const head = await this.currentHead(tx, vault, nameKey);
       if (head && head.deleted_at !== null) throw secretDeletedButRecoverable(head.name);
       if (head) throw kvError(409, 'Conflict', `Secret ${head.name} already exists.`);
@@ -230,6 +255,7 @@ export class SecretService {
         if (v.version === doc.latest) latest = row;
       }
       if (!latest) throw corruptBackup();
+      changed(secretChange(vault.nameKey, nameKey));
       await heads.insert(tx, { vault_key: vault.nameKey, name_key: nameKey, name: doc.name, latest_version: doc.latest, deleted_at: null, scheduled_purge_at: null, created_at: this.clock.now() });
       return toView(doc.name, latest);
     });
@@ -238,7 +264,11 @@ export class SecretService {
   /** Drops soft-deleted secrets past their scheduled purge date. */
   async sweep(): Promise<number> {
     const expired = await heads.expired(this.store.db, this.clock.now());
-    for (const e of expired) await this.store.transaction((tx) => heads.deleteOne(tx, e.vault_key, e.name_key));
+    for (const e of expired)
+      await this.store.transaction((tx, changed) => {
+        changed(secretChange(e.vault_key, e.name_key));
+        return heads.deleteOne(tx, e.vault_key, e.name_key);
+      });
     return expired.length;
   }
 

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { StoredResource } from '../resources/index.js';
 import type { Store, Tx } from '../store/index.js';
 import { deletedVaults, heads, vaultResources, type DeletedVaultRow } from './repository.js';
+import { vaultSecretsChange } from './secret-cache.js';
 
 const VAULT_TYPE = 'microsoft.keyvault/vaults';
 const DAY_MS = 86_400_000;
@@ -70,9 +71,10 @@ export class VaultLifecycle {
 
   async purge(name: string): Promise<void> {
     const key = name.toLowerCase();
-    await this.store.transaction(async (tx) => {
+    await this.store.transaction(async (tx, changed) => {
       await deletedVaults.delete(tx, key);
       await heads.deleteVault(tx, key);
+      changed(vaultSecretsChange(key));
     });
   }
 

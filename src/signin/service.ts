@@ -7,20 +7,26 @@ import type { Store } from '../store/index.js';
 import { AudienceCatalog, normalizeAudience } from './audiences.js';
 import { aadsts, identityNotFound, multipleUserAssigned, resourceNotFoundInTenant } from './errors.js';
 
+export interface IssueInput {
+  tenantId: string;
+  audience: string;
+  subjectOid: string;
+  appId: string;
+  kind: 'managedIdentity' | 'application';
+  version: 1 | 2;
+  clientAuth?: 'secret' | 'certificate' | 'federated';
+  xmsMirid?: string;
+  lifetimeSec: number;
+  extraClaims?: Record<string, unknown>;
+}
+
+type Minted = { token: string; iat: number; nbf: number; exp: number };
+
 /** The token-minting port; implemented by tokens/TokenIssuer. */
 export interface Issuer {
-  issue(req: {
-    tenantId: string;
-    audience: string;
-    subjectOid: string;
-    appId: string;
-    kind: 'managedIdentity' | 'application';
-    version: 1 | 2;
-    clientAuth?: 'secret' | 'certificate' | 'federated';
-    xmsMirid?: string;
-    lifetimeSec: number;
-    extraClaims?: Record<string, unknown>;
-  }): { token: string; iat: number; nbf: number; exp: number };
+  issue(req: IssueInput): Minted;
+  /** The same token signed on the thread pool, so RSA signing does not hold the event loop. */
+  issueAsync(req: IssueInput): Promise<Minted>;
 }
 
 export interface IssuedAccessToken {
@@ -62,7 +68,11 @@ interface HostIdentities {
  */
 export class SignInService {
   private readonly hostCache = new Map<string, HostIdentities | null>();
-  private readonly tokenCache = new Map<string, { token: string; iat: number; nbf: number; exp: number }>();
+  private readonly tokenCache = new Map<string, Minted>();
+  /** Misses being signed, so concurrent requests for the same (identity, audience) share one signature. */
+  private readonly issuing = new Map<string, Promise<Minted>>();
+  /** Bumped whenever cached tokens are dropped, so a signature that was under way then is not cached. */
+  private tokenGeneration = 0;
   private readonly listeners: ((e: SignInEvent) => void)[] = [];
   /** Bumped on every change so a lookup that raced with a write never caches what it read before it. */
   private generation = 0;
@@ -85,9 +95,15 @@ export class SignInService {
         this.generation++;
         this.hostCache.clear();
       }
-      if (c.topic === 'all') this.tokenCache.clear();
+      if (c.topic === 'all') {
+        this.tokenGeneration++;
+        this.tokenCache.clear();
+        this.issuing.clear();
+      }
       if (c.topic === 'principal') {
+        this.tokenGeneration++;
         for (const k of this.tokenCache.keys()) if (k.startsWith(c.key + '|')) this.tokenCache.delete(k);
+        for (const k of this.issuing.keys()) if (k.startsWith(c.key + '|')) this.issuing.delete(k);
       }
     });
   }
@@ -112,7 +128,7 @@ export class SignInService {
         principal = await this.selectIdentity(input.hostKey, input.selector, input.rules);
       } while (gen !== this.generation);
       this.checkResource(input.resource);
-      const { token, cached } = this.cachedOrIssue(principal, input.resource);
+      const { token, cached } = await this.cachedOrIssue(principal, input.resource);
       this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: true, cached });
       return this.response(token, input.resource, principal);
     } catch (e) {
@@ -121,28 +137,49 @@ export class SignInService {
     }
   }
 
-  /** client_credentials for an application whose client secret (or assertion) was already verified. */
-  appToken(principal: Principal, resource: string, endpoint: string, clientAuth: 'secret' | 'certificate' | 'federated'): IssuedAccessToken {
+  /**
+   * client_credentials for an application whose client secret (or assertion) was already verified, signed on
+   * the thread pool: the token endpoint's throughput was bound by RSA signing on the event loop (bench/NOTES.md).
+   */
+  async appTokenAsync(principal: Principal, resource: string, endpoint: string, clientAuth: 'secret' | 'certificate' | 'federated'): Promise<IssuedAccessToken> {
     const base = { at: this.deps.clock.now(), kind: 'clientCredentials' as const, endpoint, resource, hostResourceId: undefined };
     try {
       this.checkResource(resource);
-      const t = this.deps.issuer.issue({
-        tenantId: principal.tenantId,
-        audience: resource,
-        subjectOid: principal.objectId,
-        appId: principal.appId,
-        kind: principal.kind === 'Application' ? 'application' : 'managedIdentity',
-        version: 1,
-        lifetimeSec: this.deps.appTokenLifetimeSec,
-        ...(principal.kind === 'UserAssigned' && principal.resourceId ? { xmsMirid: principal.resourceId } : {}),
-        clientAuth,
-      });
+      const t = await this.deps.issuer.issueAsync(this.appTokenRequest(principal, resource, clientAuth));
       this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: true });
       return this.response(t, resource, principal);
     } catch (e) {
       this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: false, failure: failureText(e) });
       throw e;
     }
+  }
+
+  /** The same token signed on the calling thread, for callers that need it synchronously (the portal). */
+  appToken(principal: Principal, resource: string, endpoint: string, clientAuth: 'secret' | 'certificate' | 'federated'): IssuedAccessToken {
+    const base = { at: this.deps.clock.now(), kind: 'clientCredentials' as const, endpoint, resource, hostResourceId: undefined };
+    try {
+      this.checkResource(resource);
+      const t = this.deps.issuer.issue(this.appTokenRequest(principal, resource, clientAuth));
+      this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: true });
+      return this.response(t, resource, principal);
+    } catch (e) {
+      this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: false, failure: failureText(e) });
+      throw e;
+    }
+  }
+
+  private appTokenRequest(principal: Principal, resource: string, clientAuth: 'secret' | 'certificate' | 'federated'): IssueInput {
+    return {
+      tenantId: principal.tenantId,
+      audience: resource,
+      subjectOid: principal.objectId,
+      appId: principal.appId,
+      kind: principal.kind === 'Application' ? 'application' : 'managedIdentity',
+      version: 1,
+      lifetimeSec: this.deps.appTokenLifetimeSec,
+      ...(principal.kind === 'UserAssigned' && principal.resourceId ? { xmsMirid: principal.resourceId } : {}),
+      clientAuth,
+    };
   }
 
   /** Records a failed client authentication (bad secret, unknown app) in the sign-in log. */
@@ -154,13 +191,18 @@ export class SignInService {
     if (!resource || !this.deps.audiences.isKnown(resource, () => false)) throw resourceNotFoundInTenant(resource, this.deps.tenantId);
   }
 
-  private cachedOrIssue(p: Principal, resource: string): { token: { token: string; iat: number; nbf: number; exp: number }; cached: boolean } {
+  private async cachedOrIssue(p: Principal, resource: string): Promise<{ token: Minted; cached: boolean }> {
     const key = `${p.objectId}|${normalizeAudience(resource)}|${resource}`;
     const now = Math.floor(this.deps.clock.now() / 1000);
     const hit = this.tokenCache.get(key);
     // Hand out the cached token while more than half its life remains; clients refresh at half-life.
     if (hit && hit.exp - now > (hit.exp - hit.iat) / 2) return { token: hit, cached: true };
-    const t = this.deps.issuer.issue({
+    // A request that joins a signature already under way is answered from cache in effect, as it was when
+    // signing was synchronous and the second request found the first one's token.
+    const pending = this.issuing.get(key);
+    if (pending) return { token: await pending, cached: true };
+    const generation = this.tokenGeneration;
+    const signing = this.deps.issuer.issueAsync({
       tenantId: p.tenantId,
       audience: resource,
       subjectOid: p.objectId,
@@ -170,9 +212,18 @@ export class SignInService {
       lifetimeSec: this.deps.managedIdentityLifetimeSec,
       ...(p.resourceId ? { xmsMirid: p.resourceId } : {}),
     });
-    if (this.tokenCache.size > 100_000) this.tokenCache.clear();
-    this.tokenCache.set(key, t);
-    return { token: t, cached: false };
+    this.issuing.set(key, signing);
+    try {
+      const t = await signing;
+      // Not cached if the identity changed meanwhile: the next request must look it up again.
+      if (generation === this.tokenGeneration) {
+        if (this.tokenCache.size > 100_000) this.tokenCache.clear();
+        this.tokenCache.set(key, t);
+      }
+      return { token: t, cached: false };
+    } finally {
+      if (this.issuing.get(key) === signing) this.issuing.delete(key);
+    }
   }
 
   private response(t: { token: string; nbf: number; exp: number }, resource: string, principal: Principal): IssuedAccessToken {

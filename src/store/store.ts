@@ -6,6 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { CHANNEL, PgChangeFeed, encodeChange, newReplicaId } from './change-feed.js';
+import { CachingSqliteDatabase } from './statement-cache.js';
 import * as m001 from './migrations/001-initial.js';
 import * as m003 from './migrations/003-blob.js';
 import * as m002 from './migrations/002-keyvault.js';
@@ -26,7 +27,7 @@ export interface StoreOptions {
 
 /** A committed change, published so in-memory indexes and caches (here or on other replicas) can refresh. */
 export interface Change {
-  topic: 'principal' | 'resource' | 'roleAssignment' | 'roleDefinition' | 'denyAssignment' | 'signingKey' | 'credential' | 'dataKey' | 'portalSession' | 'all';
+  topic: 'principal' | 'resource' | 'roleAssignment' | 'roleDefinition' | 'denyAssignment' | 'signingKey' | 'credential' | 'dataKey' | 'portalSession' | 'secret' | 'all';
   key: string;
 }
 
@@ -71,7 +72,7 @@ export class Store {
       sqlite.pragma('foreign_keys = ON');
       sqlite.pragma('busy_timeout = 5000');
       if (file !== ':memory:') fs.chmodSync(file, 0o600);
-      store = new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), 'sqlite', file);
+      store = new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachingSqliteDatabase(sqlite) }) }), 'sqlite', file);
     }
     await store.migrate();
     if (store.dialect === 'postgres') {

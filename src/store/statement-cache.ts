@@ -1,0 +1,47 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { SqliteDatabase, SqliteStatement } from 'kysely';
+
+/** Enough for every distinct query shape Keyless issues (IN-lists of varying length add a few more). */
+const DEFAULT_CAPACITY = 500;
+
+/**
+ * The better-sqlite3 database as Kysely's SqliteDialect sees it, with `prepare` answering a cached statement
+ * per SQL text. Kysely's driver prepares anew on every query, and compiling the SQL was about a tenth of the
+ * CPU of a Key Vault or ARM read (bench/NOTES.md). Reuse is safe because the driver runs a statement to
+ * completion (`all`/`run`) before the next query starts; only `iterate` (Kysely's `stream()`) keeps one open,
+ * so a statement still busy gets a fresh one rather than the shared one. Least-recently used falls out first,
+ * so queries built with a variable number of placeholders cannot grow the cache without bound.
+ */
+export class CachingSqliteDatabase implements SqliteDatabase {
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    private readonly capacity = DEFAULT_CAPACITY,
+  ) {}
+
+  prepare(sql: string): SqliteStatement {
+    const hit = this.statements.get(sql);
+    if (hit) {
+      if (hit.busy) return this.db.prepare(sql);
+      // Re-inserting moves it to the end of the Map's order: the eviction below takes the oldest.
+      this.statements.delete(sql);
+      this.statements.set(sql, hit);
+      return hit;
+    }
+    const stmt = this.db.prepare(sql);
+    this.statements.set(sql, stmt);
+    if (this.statements.size > this.capacity) this.statements.delete(this.statements.keys().next().value!);
+    return stmt;
+  }
+
+  /** How many statements are cached (for tests). */
+  get size(): number {
+    return this.statements.size;
+  }
+
+  close(): void {
+    this.statements.clear();
+    this.db.close();
+  }
+}
