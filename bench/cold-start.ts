@@ -68,6 +68,12 @@ async function startOnce(seed: Seeded, tlsDir: string, ca: Buffer): Promise<{ re
   }
 }
 
+/** Which code bin/keyless.js runs: the prebuilt bundle only when it is as new as the sources (bin/keyless.js). */
+function loaderNote(): string {
+  const stamp = path.resolve(import.meta.dirname, '../dist/bundle/stamp');
+  return fs.existsSync(stamp) ? 'the prebuilt bundle from `npm install` / `npm run build:cli`, if no source changed since' : 'no bundle: TypeScript through tsx';
+}
+
 export async function benchColdStart(runs: number): Promise<string> {
   const tls = await benchTlsDir();
   const ca = fs.readFileSync(path.join(tls.dir, 'ca.crt'));
@@ -77,7 +83,7 @@ export async function benchColdStart(runs: number): Promise<string> {
   // The baseline: the same start on a data dir holding only the seed's 10 resource groups and one VM.
   const empty = await seedDataDir({ tlsDir: tls.dir, vms: 1, identities: 0, assignments: 0 });
   try {
-    // One unmeasured start warms tsx's transpile cache and the page cache, as any second start of a user's would be.
+    // One unmeasured start warms the page cache (and tsx's transpile cache without a bundle), as any second start of a user's would be.
     await startOnce(seed, tls.dir, ca);
     const samples: { readyMs: number; firstMs: number }[] = [];
     const base: { readyMs: number; firstMs: number }[] = [];
@@ -91,7 +97,7 @@ export async function benchColdStart(runs: number): Promise<string> {
       `### Cold start with 10k resources (\`npm run bench -- --only cold\`)`,
       '',
       `Machine: ${machine()}. Data dir (SQLite) seeded once (${seedS.toFixed(0)} s, not timed): 10 resource groups, 1,000 VMs with a system identity,`,
-      `1,000 user-assigned identities, ${seed.assignments.toLocaleString('en-US')} role assignments. \`node bin/keyless.js serve --json\` (tsx, from a clone; one warm-up start first),`,
+      `1,000 user-assigned identities, ${seed.assignments.toLocaleString('en-US')} role assignments. \`node bin/keyless.js serve --json\` (${loaderNote()}; one warm-up start first),`,
       `median of ${runs} starts; the first request is an ARM GET of a VM with a token obtained before the restart.`,
       '',
       '| measure | median ms | runs (ms) | goal |',

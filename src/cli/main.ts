@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Command, Option } from 'commander';
 import { ConfigError, resolveConfig } from '../server/config.js';
+import { reportStartup, startupMark } from '../server/startup-trace.js';
 import { applyEnvironment, parseEnvironment, SpecError } from '../seed/index.js';
 import { CliError, Connection, runtimeFile } from './connection.js';
 import { requestJson } from './http.js';
@@ -42,6 +43,7 @@ program
   .option('--audit-retention-days <days>', 'days audit events (sign-ins, activity, data access) are kept; 0 = forever (default 30)')
   .option('--json', 'print one JSON line when ready instead of the banner (for scripts and CI)')
   .action(async (o) => {
+    startupMark('cli loaded');
     const config = resolveConfig({
       configFile: o.config,
       flags: {
@@ -74,6 +76,7 @@ program
     // Logs go to stderr so stdout stays the banner / the one JSON line.
     const logger = pino({ level: config.logLevel, base: { svc: 'keyless' } }, pino.destination(2));
     const server = await createKeylessServer(config, { logger });
+    startupMark('server created');
     writeSecretFile(
       runtimeFile(config.dataDir),
       JSON.stringify({
@@ -93,6 +96,8 @@ program
       logger.info({ operations: r.operations.length }, `seeded from ${o.seed}`);
     }
     process.stdout.write(o.json ? readyJson(server) + '\n' : banner(server) + '\n');
+    startupMark('ready');
+    reportStartup();
     const shutdown = async () => {
       await server.stop();
       fs.rmSync(runtimeFile(config.dataDir), { force: true });

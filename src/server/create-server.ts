@@ -64,6 +64,7 @@ import { activityLogProvider } from '../arm/providers/activity-log.js';
 import { vaultInfoFromDocument } from '../keyvault/vault-info.js';
 import { KeylessMetrics } from './metrics.js';
 import { withRedaction } from './logging.js';
+import { startupMark } from './startup-trace.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface KeylessEndpoints {
@@ -132,7 +133,9 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
   const faults = new FaultRegistry({ serverClock: clock, time: opts.clock ?? systemClock });
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
+  startupMark('server modules loaded');
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: config.memory });
+  startupMark('store open + migrations');
   const closers: (() => Promise<void> | void)[] = [() => store.close(), () => faults.close()];
   try {
     // KEYLESS_MASTER_KEY (base64, 32 bytes) wins: the KMS-style way to give replicas one key without a file.
@@ -140,16 +143,19 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       ? envMasterKeyProvider('KEYLESS_MASTER_KEY')
       : fileMasterKeyProvider(config.masterKeyFile ?? path.join(config.dataDir, 'master.key'), { warn: (m) => log.warn(m) });
     const keyring = await Keyring.open(masterKey, dataKeyStore(store));
+    startupMark('keyring');
     const pki: PkiMaterial = await ensurePki({
       dir: config.tlsDir ?? path.join(config.dataDir, 'tls'),
       dnsSuffix: config.dnsSuffix,
       extraDnsNames: [config.publicHost],
     });
     for (const w of pki.warnings ?? []) log.warn({ warning: w }, 'pki');
+    startupMark('pki');
 
     const directory = new Directory(store, clock);
     const resources = new ResourceService(store, directory, clock);
     const boot = await bootstrap(store, directory, clock, config.dataDir);
+    startupMark('bootstrap');
     const tenantId = boot.tenantId;
     // Isolated-VM sessions (src/isolation) made against an earlier run of this server point at dead listeners.
     void sweepOnServerStart(tenantId, process.pid).catch((e: unknown) => log.debug({ err: String(e) }, 'isolated-VM sweep failed'));
@@ -158,6 +164,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     const httpsServer = https.createServer({ cert: pki.certPem, key: pki.keyPem, keepAlive: true });
     httpsServer.keepAliveTimeout = 65_000;
     await listen(httpsServer, config.port, config.host);
+    startupMark('https listen');
     closers.push(() => closeServer(httpsServer));
     const port = (httpsServer.address() as AddressInfo).port;
     // The App Service identity endpoint: its URL goes into `endpoints`; the handler is set once the services exist.
@@ -204,6 +211,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       clock,
       maxTokenLifetimeSec: Math.max(config.tokenLifetimeSec, config.appTokenLifetimeSec),
     });
+    startupMark('signing keys');
     store.onChange((c) => {
       if (c.topic === 'dataKey' || c.topic === 'all') void keyring.reload().catch((e: unknown) => log.error({ err: String(e) }, 'data key reload failed'));
       if (c.topic === 'signingKey' || c.topic === 'all') void keys.reload().catch((e: unknown) => log.error({ err: String(e) }, 'signing key reload failed'));
@@ -246,6 +254,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       propagationDelayMs: config.authzPropagationDelaySec * 1000,
     });
     await authz.load();
+    startupMark('authorization index');
     const access: AccessControl = createAccessControl({ index: authz.index, mode: config.authzMode });
     // Extension resources (role assignments) on a deleted resource are deleted with it.
     resources.onDelete((tx, changed, r) => authz.deleteAssignmentsAtScope(tx, changed, r.id));
@@ -290,6 +299,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       await imds.sync(new Map(vms.filter((v) => v.internal.imdsAddress).map((v) => [v.internal.imdsAddress!, v.key])));
     };
     await syncImds();
+    startupMark('imds listeners');
     // VMs created or deleted through another replica (or the CLI's seed) bind and unbind here too.
     let syncQueued = false;
     store.onChange((c) => {
@@ -346,6 +356,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       const r = await plugin.setup(pluginCtx);
       if (r?.close) closers.push(() => r.close!());
     }
+    startupMark('plugins');
 
     const bearer = armBearer(verifier, { audiences: armAudiences, issuers: [issuerV1(tenantId), `${base}/${tenantId}/v2.0`], tenantId, loginEndpoint: base, principalExists: async (oid) => Boolean(await directory.get(oid)) });
     const arm = createArmApp({
@@ -388,6 +399,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     });
     await arm.ready();
     await login.ready();
+    startupMark('surfaces ready');
     closers.push(() => arm.close(), () => login.close());
 
     const vmEnvironment = async (vmId: string, identity?: VmIdentityOptions): Promise<Record<string, string> | undefined> => {
@@ -460,6 +472,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       onPrincipalChange: (fn) => store.onChange((c) => c.topic === 'principal' && fn(c.key)),
     });
     closers.push(() => portal.close());
+    startupMark('portal');
     httpsServer.on(
       'request',
       createDispatcher({
