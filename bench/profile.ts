@@ -5,6 +5,8 @@
  *   npx tsx bench/profile.ts token [--seconds 10]   client_credentials (v2) on the token endpoint
  *   npx tsx bench/profile.ts kv                     Key Vault get-secret with a bearer token (verification + decision)
  *   npx tsx bench/profile.ts arm                    ARM GET of a resource group (verification + decision)
+ *   npx tsx bench/profile.ts blob-put|blob-put-bearer  Blob PUT 1 MiB with Shared Key / a bearer token (8 connections, as bench/blob.ts)
+ *   npx tsx bench/profile.ts blob-get|blob-get-bearer  Blob GET 4 KiB with Shared Key / a bearer token
  *   … --no-prof                                      the same load without the profiler (for before/after req/s)
  *
  * BENCH_ASYNC_APP_TOKENS=1 makes the fixture sign app tokens with TokenIssuer.issueAsync (the experiment in NOTES.md).
@@ -14,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type autocannon from 'autocannon';
 import { benchTlsDir, fmt, load, numArg, startFixture } from './lib.js';
+import { sharedKeyHeaders } from './shared-key.js';
 
 interface ProfileNode {
   id: number;
@@ -51,7 +54,22 @@ const profiling = !process.argv.includes('--no-prof');
 const fixture = await startFixture('bench/servers/keyless-data.ts', { KEYLESS_BENCH_TLS_DIR: tls.dir }, { nodeArgs: profiling ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
 const i = fixture.info;
 const base = `https://127.0.0.1:${i.port}`;
+const MiB = Buffer.alloc(1024 * 1024, 'm');
+const blobHost = String(i.blobHost);
+const servername = blobHost.split(':')[0];
+const blockBlob = { 'x-ms-blob-type': 'BlockBlob' };
+const blobSharedKey = (method: 'GET' | 'PUT', p: string, extra: { contentLength?: number; extra?: Record<string, string> } = {}) => ({
+  host: blobHost,
+  ...sharedKeyHeaders({ account: 'benchsa', key: String(i.accountKey), method, canonicalPath: `/benchsa${p}`, ...extra }),
+});
+const blobBearer = (extra: Record<string, string> = {}) => ({ host: blobHost, authorization: `Bearer ${i.reader.blob}`, 'x-ms-version': '2021-12-02', 'x-ms-date': new Date().toUTCString(), ...extra });
+// autocannon writes Content-Length for a body itself; a second one would make the request malformed.
+const blobPut = ({ 'content-length': _, ...headers }: Record<string, string>): autocannon.Options => ({ url: `${base}/bench/b1m`, method: 'PUT', headers, body: MiB, connections: 8, servername });
 const targets: Record<string, autocannon.Options> = {
+  'blob-put': blobPut(blobSharedKey('PUT', '/bench/b1m', { contentLength: MiB.length, extra: blockBlob })),
+  'blob-put-bearer': blobPut(blobBearer(blockBlob)),
+  'blob-get': { url: `${base}/bench/b4k`, headers: blobSharedKey('GET', '/bench/b4k'), servername },
+  'blob-get-bearer': { url: `${base}/bench/b4k`, headers: blobBearer(), servername },
   token: {
     url: `${base}/${i.tenantId}/oauth2/v2.0/token`,
     method: 'POST',
@@ -69,6 +87,6 @@ await fixture.stop();
 tls.dispose();
 if (r.non2xx || r.errors) throw new Error(`${r.non2xx} non-2xx, ${r.errors} errors`);
 const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-console.log(`${target}: ${fmt(r.rps)} req/s, p99 ${r.p99ms} ms (${seconds} s, 16 connections${process.env['BENCH_ASYNC_APP_TOKENS'] === '1' ? ', issueAsync' : ''})${file ? `; profile ${path.join(profDir, file)}` : ''}`);
+console.log(`${target}: ${fmt(r.rps)} req/s, p99 ${r.p99ms} ms (${seconds} s, ${opts.connections ?? 16} connections${process.env['BENCH_ASYNC_APP_TOKENS'] === '1' ? ', issueAsync' : ''})${file ? `; profile ${path.join(profDir, file)}` : ''}`);
 if (!file) fs.rmSync(profDir, { recursive: true, force: true });
 for (const t of file ? topSelfTime(path.join(profDir, file)) : []) console.log(`  ${t.pct.toFixed(1).padStart(5)} %  ${fmt(t.ms).padStart(6)} ms  ${t.name}`);

@@ -12,7 +12,12 @@ export interface BlobDecision {
   action: string;
   scope: string;
   via: string;
-  summary: string;
+  /**
+   * Why, in one line. Omitted for requests RBAC granted outright: the line names the granting role, which means
+   * tracing every assignment and ranking every built-in role (authz/explain.ts) on each request; Key Vault
+   * records granted requests the same way.
+   */
+  summary?: string;
   explanation?: unknown;
   error?: KeylessError;
 }
@@ -22,8 +27,11 @@ export interface AuthorizationTarget {
   blob: string | undefined;
   /** List Blobs' `prefix`, an ABAC request attribute. */
   prefix: string | undefined;
-  /** Whether the addressed blob exists (create-only permissions). */
-  exists: boolean;
+  /**
+   * Whether the addressed blob exists (create-only permissions). Asked only when the answer depends on it, so a
+   * caller allowed to overwrite pays no look-up.
+   */
+  exists(): Promise<boolean>;
 }
 
 const ATTR = {
@@ -45,7 +53,7 @@ export function blobScope(account: StorageAccount, container: string | undefined
  * (authorization.md §1.7, §3.2): holding a control-plane role such as Owner grants no blob data. A Shared Key
  * caller holds the account key, which is full access; a SAS grants what its fields say.
  */
-export function authorizeBlob(access: AccessControl, principal: BlobPrincipal, op: OperationSpec, account: StorageAccount, t: AuthorizationTarget): BlobDecision {
+export async function authorizeBlob(access: AccessControl, principal: BlobPrincipal, op: OperationSpec, account: StorageAccount, t: AuthorizationTarget): Promise<BlobDecision> {
   const scope = blobScope(account, t.container);
   if (principal.kind === 'sharedKey') {
     return { allowed: true, action: op.rbac.action, scope, via: `sharedKey:${principal.keyName}`, summary: `account key ${principal.keyName}` };
@@ -54,7 +62,9 @@ export function authorizeBlob(access: AccessControl, principal: BlobPrincipal, o
     const via = `${principal.sas.kind}Sas:${principal.keyName}`;
     const summary = `${principal.sas.kind} SAS sp=${principal.sas.sp}${principal.sas.sr ? ` sr=${principal.sas.sr}` : ''}${principal.sas.srt ? ` srt=${principal.sas.srt}` : ''}`;
     try {
-      checkSasPermission(principal.sas, op, t.exists);
+      // Existence matters only to a create-only SAS (`c` without `w`).
+      const exists = op.createOnly === true && !principal.sas.sp.includes('w') ? await t.exists() : false;
+      checkSasPermission(principal.sas, op, exists);
       return { allowed: true, action: op.rbac.action, scope, via, summary };
     } catch (e) {
       if (!isStorageError(e)) throw e;
@@ -82,14 +92,18 @@ export function authorizeBlob(access: AccessControl, principal: BlobPrincipal, o
   let action = op.rbac.action;
   let r = ask(action);
   // A new blob may be created with `add/action` alone (Storage Blob Data Contributor's "create only" half).
-  if (!r.allowed && !t.exists && op.rbac.createAlternative) {
+  if (!r.allowed && op.rbac.createAlternative && !(await t.exists())) {
     const alt = ask(op.rbac.createAlternative);
     if (alt.allowed) {
       action = op.rbac.createAlternative;
       r = alt;
     }
   }
-  const decision: BlobDecision = { allowed: r.allowed, action, scope, via: 'bearer', summary: r.summary, explanation: r.explanation };
-  if (!r.allowed) decision.error = authorizationPermissionMismatch(`${caller.objectId} lacks ${action} at ${scope}: ${r.summary}`);
+  const decision: BlobDecision = { allowed: r.allowed, action, scope, via: 'bearer' };
+  if (!r.granted) decision.summary = r.summary;
+  if (!r.allowed) {
+    decision.explanation = r.explanation;
+    decision.error = authorizationPermissionMismatch(`${caller.objectId} lacks ${action} at ${scope}: ${r.summary}`);
+  }
   return decision;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { SasParams } from '../auth/sas.js';
 import { checkRead, checkWrite, parseConditions } from '../conditions.js';
 import type { StorageAccount } from '../domain/accounts.js';
@@ -217,8 +216,8 @@ export const handlers: Record<OperationName, OperationHandler> = {
 
   async PutBlob(ex, deps) {
     const a = blob(ex);
-    const body = await readBody(ex.req, deps.limits.maxBlobBody);
-    const computed = verifyContentMd5(ex.req, body);
+    const { data: body, md5: received } = await readBody(ex.req, deps.limits.maxBlobBody);
+    const computed = verifyContentMd5(ex.req, received);
     const props = readBlobProperties(ex.req, { plainHeaders: true, defaultContentType: 'application/octet-stream' });
     // Put Blob stores the MD5 it computed unless the client names one for the blob explicitly.
     props.contentMd5 ??= computed;
@@ -319,16 +318,16 @@ export const handlers: Record<OperationName, OperationHandler> = {
     const id = ex.target!.query.get('blockid');
     if (id === undefined) throw storageError(400, 'MissingRequiredQueryParameter', 'A query parameter that\'s mandatory for this request is not specified.', { xml: [['QueryParameterName', 'blockid']] });
     if (!isValidBlockId(id)) throw invalidQueryParameterValue('blockid', id);
-    const body = await readBody(ex.req, deps.limits.maxBlockBody);
-    const computed = verifyContentMd5(ex.req, body);
+    const { data: body, md5: received } = await readBody(ex.req, deps.limits.maxBlockBody);
+    const computed = verifyContentMd5(ex.req, received);
     await deps.blobs.putBlock(ref(a), id, body);
     ex.send(201, { 'Content-MD5': computed, 'x-ms-request-server-encrypted': 'true' });
   },
 
   async PutBlockList(ex, deps) {
     const a = blob(ex);
-    const body = await readBody(ex.req, deps.limits.maxBlockListBody);
-    verifyContentMd5(ex.req, body);
+    const { data: body, md5: received } = await readBody(ex.req, deps.limits.maxBlockListBody);
+    const computed = verifyContentMd5(ex.req, received);
     const entries = parseBlockList(body, 50_000);
     const props = readBlobProperties(ex.req, { plainHeaders: false, defaultContentType: 'application/octet-stream' });
     const cond = parseConditions(ex.req.headers);
@@ -336,7 +335,7 @@ export const handlers: Record<OperationName, OperationHandler> = {
     ex.send(201, {
       ETag: b.etag,
       ...dates(b.lastModified),
-      'Content-MD5': createHash('md5').update(body).digest('base64'),
+      'Content-MD5': computed,
       'x-ms-request-server-encrypted': 'true',
     });
   },

@@ -36,9 +36,8 @@ export function md5Header(req: IncomingMessage, name: string): string | undefine
 
 export const md5 = (data: Buffer): string => createHash('md5').update(data).digest('base64');
 
-/** Validates `Content-MD5` against the body (400 Md5Mismatch); returns the body's MD5. */
-export function verifyContentMd5(req: IncomingMessage, body: Buffer): string {
-  const computed = md5(body);
+/** Validates `Content-MD5` against the body's MD5, `computed` (400 Md5Mismatch); returns it. */
+export function verifyContentMd5(req: IncomingMessage, computed: string): string {
   const sent = md5Header(req, 'content-md5');
   if (sent !== undefined && sent !== computed) throw md5Mismatch(sent, computed);
   return computed;

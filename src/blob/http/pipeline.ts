@@ -53,14 +53,13 @@ export function createBlobHandler(deps: BlobSurfaceDeps): (req: IncomingMessage,
     // who proved who they are.
     const op = (ex.op = identifyOperation(ex.req.method ?? 'GET', target.level, target.query, ex.req.headers));
 
-    // Create-only permissions (SAS `c`, RBAC `add/action`) depend on whether the blob exists; a key needs no such look-up.
-    const needsExistence = ex.principal.kind !== 'sharedKey' && (op.createOnly === true || op.rbac.createAlternative !== undefined);
-    const exists = needsExistence && target.container !== undefined && target.blob !== undefined ? await deps.blobs.blobExists(account.name, target.container, target.blob) : true;
-    ex.decision = authorizeBlob(deps.access, ex.principal, op, account, {
-      container: target.container,
-      blob: target.blob,
+    // Create-only permissions (SAS `c`, RBAC `add/action`) depend on whether the blob exists.
+    const { container, blob } = target;
+    ex.decision = await authorizeBlob(deps.access, ex.principal, op, account, {
+      container,
+      blob,
       prefix: op.name === 'ListBlobs' ? target.query.get('prefix') : undefined,
-      exists,
+      exists: () => (container !== undefined && blob !== undefined ? deps.blobs.blobExists(account.name, container, blob) : Promise.resolve(true)),
     });
     if (!ex.decision.allowed) throw ex.decision.error ?? authorizationPermissionMismatch();
 

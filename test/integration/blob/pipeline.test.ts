@@ -3,7 +3,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { AccountSASPermissions, StorageSharedKeyCredential, generateAccountSASQueryParameters } from '@azure/storage-blob';
 import { Store, repos } from '../../../src/store/index.js';
@@ -169,6 +169,28 @@ describe('Blob pipeline: authorization questions, audit records, logs', () => {
     expect((await put('a.txt')).status).toBe(403);
     await settle();
     expect(records[1]).toMatchObject({ action: 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write', allowed: false, status: 403 });
+  });
+
+  it('a granted overwrite asks one question, looks nothing up, and records no trace; the create-only fallback looks once', async () => {
+    const exists = vi.spyOn(BlobService.prototype, 'blobExists');
+    try {
+      granted.add('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write');
+      const put = (name: string) => raw('PUT', `${base}/box/${name}`, { headers: { ...bearer, 'x-ms-blob-type': 'BlockBlob' }, body: 'x' });
+      expect((await put('a.txt')).status).toBe(201);
+      expect(checks.map((c) => c.action)).toEqual(['Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write']);
+      expect(exists).not.toHaveBeenCalled();
+      await settle();
+      expect(records[0]).toMatchObject({ action: 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write', allowed: true, status: 201 });
+      expect(records[0]!.summary).toBeUndefined();
+      expect(records[0]!.explanation).toBeUndefined();
+
+      granted.clear();
+      granted.add('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action');
+      expect((await put('another-fresh.txt')).status).toBe(201);
+      expect(exists).toHaveBeenCalledTimes(1);
+    } finally {
+      exists.mockRestore();
+    }
   });
 
   it('container operations ask for control-plane actions at the container', async () => {
