@@ -69,6 +69,9 @@ export class Store {
       // NORMAL in WAL mode survives a killed process (the WAL is in the OS cache); only power loss can drop
       // the last transactions. FULL costs 6× on writes for that case.
       sqlite.pragma('synchronous = NORMAL');
+      // Checkpoint every ~64 MiB of WAL instead of SQLite's 4 MiB: blob writes rewrite the same pages, and fewer
+      // checkpoints copy fewer versions of them (+14 % on a 1 MiB PUT, bench/NOTES.md). Crash safety is unchanged.
+      sqlite.pragma('wal_autocheckpoint = 16384');
       sqlite.pragma('foreign_keys = ON');
       sqlite.pragma('busy_timeout = 5000');
       if (file !== ':memory:') fs.chmodSync(file, 0o600);
