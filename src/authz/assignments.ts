@@ -98,8 +98,8 @@ export class AuthorizationStore {
     // What is already stored at start-up is in effect at once, delay or not.
     const views = this.records === this.index ? [this.index] : [this.records, this.index];
     for (const r of await repos.roleDefinitions.list(this.store.db)) for (const v of views) v.upsertRoleDefinition(JSON.parse(r.body) as RoleDefinition);
-    await this.eachStoredAssignment((a) => {
-      for (const v of views) v.upsertRoleAssignment(a);
+    await this.eachStoredPage((page) => {
+      for (const v of views) v.loadRoleAssignments(page);
     });
     for (const r of await repos.denyAssignments.list(this.store.db)) for (const v of views) v.upsertDenyAssignment(JSON.parse(r.body) as DenyAssignment);
     this.store.onChange((c) => {
@@ -118,7 +118,7 @@ export class AuthorizationStore {
     for (const r of roles) this.mutate((ix) => ix.upsertRoleDefinition(JSON.parse(r.body) as RoleDefinition));
     const names = new Set(await repos.roleAssignments.names(this.store.db));
     for (const name of this.records.assignmentNames()) if (!names.has(name)) this.mutate((ix) => ix.removeRoleAssignment(name));
-    await this.eachStoredAssignment((a) => this.mutate((ix) => ix.upsertRoleAssignment(a)));
+    await this.eachStoredPage((page) => this.mutate((ix) => ix.loadRoleAssignments(page)));
     const denies = await repos.denyAssignments.list(this.store.db);
     const denyNames = new Set(denies.map((d) => d.name));
     for (const d of this.records.denyAssignments()) if (!denyNames.has(d.name.toLowerCase())) this.mutate((ix) => ix.removeDenyAssignment(d.name));
@@ -129,17 +129,19 @@ export class AuthorizationStore {
    * Every stored assignment in write order, read a page at a time: holding all rows and their JSON bodies at
    * once (about 1 KB each) is what made a 100k-assignment start-up cost hundreds of MB of RSS.
    */
-  private async eachStoredAssignment(apply: (a: RoleAssignment) => void): Promise<void> {
+  private async eachStoredPage(apply: (page: RoleAssignment[]) => void): Promise<void> {
     const names = await repos.roleAssignments.names(this.store.db);
     for (let start = 0; start < names.length; start += LOAD_PAGE) {
       const page = names.slice(start, start + LOAD_PAGE);
       const bodies = new Map<string, string>();
       for (const r of await repos.roleAssignments.bodies(this.store.db, page)) bodies.set(r.name, r.body);
+      const assignments: RoleAssignment[] = [];
       for (const name of page) {
         const body = bodies.get(name);
         // Deleted by another replica between the two reads: the change feed removes it everywhere.
-        if (body !== undefined) apply(fromBody(body));
+        if (body !== undefined) assignments.push(fromBody(body));
       }
+      apply(assignments);
     }
   }
 

@@ -7,8 +7,10 @@
  *      block's condition and the assignment's condition hold;
  *   3. otherwise denied.
  * This is the hot path: no allocation beyond the result and, only when a condition must run, its context.
+ * Action strings arrive in their wire casing, so their lower-case form is cached rather than rebuilt (and
+ * rehashed for the grant caches) on every decision; loops stand in for `some(closure)`.
  */
-import { normalizeAction } from '../core/actions.js';
+import { normalizeAction, type ActionPattern } from '../core/actions.js';
 import type { ConditionContext } from './conditions/index.js';
 import type { AuthzIndex, Gate, IndexedAssignment, IndexedDeny } from './index.js';
 import type { AccessRequest, Decision, DecisionReason, DenyAssignment, Explanation, RoleAssignment, RoleDefinition } from './types.js';
@@ -50,40 +52,63 @@ export function conditionContext(req: AccessRequest): ConditionContext {
   return { ...req.attributes, action: req.action };
 }
 
-/** Does the deny assignment cover this caller (principal or group, unless excluded)? @internal */
-export function denyCoversPrincipal(d: IndexedDeny, principalKey: string, groupKeys: readonly string[]): boolean {
-  if (d.excluded.has(principalKey)) return false;
-  for (const g of groupKeys) if (d.excluded.has(g)) return false;
+export const normalizePrincipalId = (id: string): string => id.trim().toLowerCase();
+
+/**
+ * Does the deny assignment cover this caller (principal or group, unless excluded)? Group ids may be given raw:
+ * they are normalized here, which costs nothing for ids already in canonical form. @internal
+ */
+export function denyCoversPrincipal(d: IndexedDeny, principalKey: string, groupIds: readonly string[]): boolean {
+  if (d.excluded.size !== 0) {
+    if (d.excluded.has(principalKey)) return false;
+    for (const g of groupIds) if (d.excluded.has(normalizePrincipalId(g))) return false;
+  }
   if (d.allPrincipals || d.principals.has(principalKey)) return true;
-  for (const g of groupKeys) if (d.principals.has(g)) return true;
+  for (const g of groupIds) if (d.principals.has(normalizePrincipalId(g))) return true;
+  return false;
+}
+
+/** `action` must be normalized. @internal */
+export function anyMatches(patterns: readonly ActionPattern[], action: string): boolean {
+  for (let i = 0; i < patterns.length; i++) if (patterns[i]!.matchesNormalized(action)) return true;
   return false;
 }
 
 /** @internal */
 export function denyCoversAction(d: IndexedDeny, action: string, isDataAction: boolean): boolean {
   for (const b of d.blocks) {
-    const allow = isDataAction ? b.dataActions : b.actions;
-    const subtract = isDataAction ? b.notDataActions : b.notActions;
-    if (allow.some((p) => p.matchesNormalized(action)) && !subtract.some((p) => p.matchesNormalized(action))) return true;
+    if (anyMatches(isDataAction ? b.dataActions : b.actions, action) && !anyMatches(isDataAction ? b.notDataActions : b.notActions, action)) return true;
   }
   return false;
 }
 
-export const normalizePrincipalId = (id: string): string => id.trim().toLowerCase();
+// Actions come from a fixed vocabulary plus URL-derived `{type}/read` strings, so the cache is bounded.
+const normalizedActions = new Map<string, string>();
+const NORMALIZED_ACTION_LIMIT = 4096;
+
+/** normalizeAction, memoized: the lower-cased copy is built (and hashed) once per distinct action string. @internal */
+export function normalizedAction(action: string): string {
+  let n = normalizedActions.get(action);
+  if (n === undefined) {
+    n = normalizeAction(action);
+    if (normalizedActions.size >= NORMALIZED_ACTION_LIMIT) normalizedActions.clear();
+    normalizedActions.set(action, n);
+  }
+  return n;
+}
 
 const NO_GROUPS: readonly string[] = [];
 
 export function decide(index: AuthzIndex, req: AccessRequest): Decision {
   const walk = index.walk(req.scope);
-  const action = normalizeAction(req.action);
+  const action = normalizedAction(req.action);
   const principalKey = normalizePrincipalId(req.principalId);
   const groups = req.groupIds ?? NO_GROUPS;
   const keys = walk.keys;
 
   if (walk.denies.length > 0) {
-    const groupKeys = groups.map(normalizePrincipalId);
     for (const d of walk.denies) {
-      if (denyCoversPrincipal(d, principalKey, groupKeys) && denyCoversAction(d, action, req.isDataAction)) {
+      if (denyCoversPrincipal(d, principalKey, groups) && denyCoversAction(d, action, req.isDataAction)) {
         return new DecisionImpl(index, req, false, 'denied-by-deny-assignment', false, undefined, undefined, d.deny);
       }
     }

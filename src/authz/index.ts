@@ -12,7 +12,7 @@ import { KeylessError } from '../core/errors.js';
 import { parseScope, ROOT_SCOPE, type Scope } from '../core/scope.js';
 import { builtinRoleById, roleDefinitionGuid } from './builtin-roles.js';
 import { compileCondition, type CompiledCondition, type ConditionContext } from './conditions/index.js';
-import { decide, normalizePrincipalId } from './decide.js';
+import { anyMatches, decide, normalizePrincipalId } from './decide.js';
 import { explainAccess } from './explain.js';
 import { ALL_PRINCIPALS_ID, type AccessRequest, type Decision, type DenyAssignment, type Explanation, type RoleAssignment, type RoleDefinition } from './types.js';
 
@@ -95,9 +95,9 @@ export class CompiledRole {
     for (const b of this.blocks) {
       const allow = isDataAction ? b.dataActions : b.actions;
       const subtract = isDataAction ? b.notDataActions : b.notActions;
-      if (!allow.some((p) => p.matchesNormalized(action))) continue;
+      if (!anyMatches(allow, action)) continue;
       // NotActions subtract within the same block only (authorization.md §1.3).
-      if (subtract.some((p) => p.matchesNormalized(action))) continue;
+      if (anyMatches(subtract, action)) continue;
       if (b.condition === undefined) return GRANT_ALL;
       conditions.push(b.condition);
     }
@@ -141,6 +141,17 @@ export class IndexedAssignment {
     return `${scope === '/' ? '' : scope}${ASSIGNMENT_ID_SEGMENT}${name}`;
   }
 
+  /** `id === derivedId(scope, name)`, without building the string (loads test it for every assignment). */
+  static isDerivedId(id: string, scope: string, name: string): boolean {
+    const prefix = scope === '/' ? 0 : scope.length;
+    return (
+      id.length === prefix + ASSIGNMENT_ID_SEGMENT.length + name.length &&
+      id.endsWith(name) &&
+      id.startsWith(ASSIGNMENT_ID_SEGMENT, prefix) &&
+      (prefix === 0 || id.startsWith(scope))
+    );
+  }
+
   /** A fresh copy of the assignment as written (fields that were absent stay absent). */
   get assignment(): RoleAssignment {
     const a: RoleAssignment = {
@@ -171,7 +182,8 @@ export class IndexedAssignment {
  */
 export type PrincipalAssignments = IndexedAssignment[] | Map<string, IndexedAssignment[]>;
 
-const PRINCIPAL_LIST_LIMIT = 16;
+// Few enough that a short list scan (walk keys × entries) stays cheaper than the map lookups it replaces.
+const PRINCIPAL_LIST_LIMIT = 4;
 // Distinct strings and conditions are few (roles, scopes, authors); the bound only caps a pathological store.
 const INTERN_LIMIT = 100_000;
 
@@ -223,7 +235,8 @@ export class AuthzIndex {
   private readonly byPrincipal = new Map<string, PrincipalAssignments>();
   private readonly byName = new Map<string, IndexedAssignment>();
   private readonly byScope = new Map<string, Set<IndexedAssignment>>();
-  private readonly byRole = new Map<string, Set<IndexedAssignment>>();
+  /** role GUID → how many assignments reference it (a count: nothing needs the assignments themselves). */
+  private readonly roleRefs = new Map<string, number>();
   private readonly denyByScope = new Map<string, IndexedDeny[]>();
   private readonly denyByName = new Map<string, IndexedDeny>();
   private readonly customRoles = new Map<string, CompiledRole>();
@@ -246,6 +259,7 @@ export class AuthzIndex {
   private readonly pending: { at: number; apply: () => void }[] = [];
   /** Shared copies of the low-cardinality strings assignments repeat (role definition ids, authors, versions). */
   private readonly strings = new Map<string, string>();
+  private readonly roleGuids = new Map<string, string>();
   /** One compiled condition per distinct (version, text): assignments mostly repeat a handful of conditions. */
   private readonly conditions = new Map<string, CompiledCondition>();
   /** Parsed scopes by the text as written, so loading 100k assignments parses each distinct scope once. */
@@ -341,13 +355,13 @@ export class AuthzIndex {
       name,
       scope,
       principalKey,
-      this.intern(roleDefinitionGuid(roleDefinitionId)),
+      this.roleGuidOf(roleDefinitionId),
       condition,
       scopeText,
       principalId,
       roleDefinitionId,
       this.intern(assignment.principalType),
-      assignment.id === IndexedAssignment.derivedId(scopeText, name) ? undefined : assignment.id,
+      IndexedAssignment.isDerivedId(assignment.id, scopeText, name) ? undefined : assignment.id,
       condition === undefined ? conditionText : condition.source === conditionText ? condition.source : conditionText,
       conditionVersion,
       this.intern(assignment.description),
@@ -357,9 +371,11 @@ export class AuthzIndex {
       this.intern(assignment.updatedBy),
       this.intern(assignment.delegatedManagedIdentityResourceId),
     );
-    this.removeRoleAssignment(name);
     const lowered = name.toLowerCase();
-    this.byName.set(lowered === name ? name : lowered, entry);
+    const nameKey = lowered === name ? name : lowered;
+    const previous = this.byName.get(nameKey);
+    if (previous !== undefined) this.unlink(previous);
+    this.byName.set(nameKey, entry);
     const held = this.byPrincipal.get(principalKey);
     if (held === undefined) this.byPrincipal.set(principalKey, [entry]);
     else if (Array.isArray(held)) {
@@ -371,7 +387,14 @@ export class AuthzIndex {
       else list.push(entry);
     }
     addTo(this.byScope, scope.key, entry);
-    addTo(this.byRole, entry.roleGuid, entry);
+    this.roleRefs.set(entry.roleGuid, (this.roleRefs.get(entry.roleGuid) ?? 0) + 1);
+  }
+
+  /**
+   * Adds many assignments at once (start-up load, resynchronisation): the same result as upserting each in turn.
+   */
+  loadRoleAssignments(assignments: Iterable<RoleAssignment>): void {
+    for (const a of assignments) this.upsertRoleAssignment(a);
   }
 
   removeRoleAssignment(name: string): boolean {
@@ -379,6 +402,12 @@ export class AuthzIndex {
     const entry = this.byName.get(nameKey);
     if (entry === undefined) return false;
     this.byName.delete(nameKey);
+    this.unlink(entry);
+    return true;
+  }
+
+  /** Removes an assignment from every index but byName (the caller deletes or overwrites that entry). */
+  private unlink(entry: IndexedAssignment): void {
     const held = this.byPrincipal.get(entry.principalKey);
     if (held !== undefined) {
       const list = Array.isArray(held) ? held : held.get(entry.scope.key);
@@ -390,9 +419,10 @@ export class AuthzIndex {
       if (Array.isArray(held) ? held.length === 0 : held.size === 0) this.byPrincipal.delete(entry.principalKey);
     }
     removeFrom(this.byScope, entry.scope.key, entry);
-    removeFrom(this.byRole, entry.roleGuid, entry);
+    const refs = (this.roleRefs.get(entry.roleGuid) ?? 0) - 1;
+    if (refs <= 0) this.roleRefs.delete(entry.roleGuid);
+    else this.roleRefs.set(entry.roleGuid, refs);
     this.releaseScope(entry.scope);
-    return true;
   }
 
   getRoleAssignment(name: string): RoleAssignment | undefined {
@@ -431,7 +461,7 @@ export class AuthzIndex {
 
   /** How many assignments reference a role (RoleDefinitionHasAssignments). */
   countAssignmentsOfRole(idOrGuid: string): number {
-    return this.byRole.get(roleDefinitionGuid(idOrGuid))?.size ?? 0;
+    return this.roleRefs.get(roleDefinitionGuid(idOrGuid)) ?? 0;
   }
 
   /**
@@ -508,6 +538,17 @@ export class AuthzIndex {
     if (this.strings.size >= INTERN_LIMIT) this.strings.clear();
     this.strings.set(value, value);
     return value;
+  }
+
+  /** The role GUID of a role definition id; assignments repeat a handful of ids, so it is worked out once each. */
+  private roleGuidOf(roleDefinitionId: string): string {
+    let guid = this.roleGuids.get(roleDefinitionId);
+    if (guid === undefined) {
+      guid = this.intern(roleDefinitionGuid(roleDefinitionId));
+      if (this.roleGuids.size >= INTERN_LIMIT) this.roleGuids.clear();
+      this.roleGuids.set(roleDefinitionId, guid);
+    }
+    return guid;
   }
 
   private parseAssignmentScope(text: string): Scope {
