@@ -168,7 +168,16 @@ describe.runIf(db)('Key Vault latest-secret cache across replicas (PostgreSQL)',
   });
 
   it('a write on replica A is never served stale by replica B once B has the notification', async () => {
+    // B must have heard of v1 before the loop listens: a late v1 notification would otherwise be read as v2's.
+    const heardV1 = new Promise<void>((resolve) => {
+      const off = b.onChange((c) => {
+        if (c.topic !== 'secret' || c.key !== `${vault.nameKey}/shared`) return;
+        off();
+        resolve();
+      });
+    });
     await onA.set(vault, 'shared', { value: 'v1' });
+    await heardV1;
     expect((await onB.get(vault, 'shared')).value).toBe('v1');
     expect((await onB.get(vault, 'shared')).value).toBe('v1');
 
