@@ -5,7 +5,7 @@
  */
 import type { AccessCheck, AccessControl, AccessResult, AuthzMode } from '../core/access.js';
 import { authzOffDecision } from './decide.js';
-import { summarizeExplanation } from './explain.js';
+import { allowedSummary, summarizeExplanation } from './explain.js';
 import type { AuthzIndex } from './index.js';
 import type { AccessRequest, Decision, Explanation } from './types.js';
 
@@ -28,6 +28,7 @@ class LazyResult implements AccessResult {
   constructor(
     private readonly decision: Decision,
     readonly mode: AuthzMode,
+    private readonly request: AccessRequest,
   ) {}
   get granted(): boolean {
     return this.decision.allowed;
@@ -44,6 +45,9 @@ class LazyResult implements AccessResult {
   }
   get summary(): string {
     if (this.decision.reason === 'authz-off') return 'authorization is off';
+    // A grant names its role from the decision itself: no trace of every assignment on the hot path.
+    const { matchedAssignment: a, matchedRole: role } = this.decision;
+    if (this.decision.allowed && a !== undefined && role !== undefined) return allowedSummary(this.request, { role: role.roleName, scope: a.scope });
     return summarizeExplanation(this.explanation);
   }
   toJSON(): Record<string, unknown> {
@@ -69,7 +73,7 @@ export class RbacAccessControl implements AccessControl {
     const mode = this.modeOf();
     const req = toRequest(c);
     const decision = mode === 'off' ? authzOffDecision(this.index, req) : this.index.decide(req);
-    return new LazyResult(decision, mode);
+    return new LazyResult(decision, mode, req);
   }
 
   /** Exposes the full Decision (matched assignment / role) for callers that need more than AccessResult. */

@@ -285,7 +285,7 @@ export function summarizeExplanation(e: Explanation): string {
   switch (e.reason) {
     case 'allowed': {
       const g = e.assignments.find((a) => a.outcome === 'granted');
-      return `allowed: ${who} may perform ${what}${g !== undefined ? ` via '${clean(g.roleName ?? g.roleDefinitionId)}' assigned at '${clean(g.scope)}'` : ''}`;
+      return allowedSummary(r, g && { role: g.roleName ?? g.roleDefinitionId, scope: g.scope });
     }
     case 'authz-off':
       return `allowed (authorization off): ${who}, ${what}`;
@@ -300,3 +300,12 @@ export function summarizeExplanation(e: Explanation): string {
   }
 }
 
+/**
+ * The one-line reason of a granted request. Built from the decision alone (no trace), so surfaces can record why
+ * every granted request was allowed without paying for an explanation.
+ */
+export function allowedSummary(r: { principalId: string; action: string; scope: string; isDataAction: boolean }, via?: { role: string; scope: string }): string {
+  const plane = r.isDataAction ? 'data action' : 'action';
+  const what = `${plane} '${clean(r.action)}' at '${clean(r.scope)}'`;
+  return `allowed: principal ${clean(r.principalId)} may perform ${what}${via !== undefined ? ` via '${clean(via.role)}' assigned at '${clean(via.scope)}'` : ''}`;
+}

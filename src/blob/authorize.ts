@@ -12,11 +12,7 @@ export interface BlobDecision {
   action: string;
   scope: string;
   via: string;
-  /**
-   * Why, in one line. Omitted for requests RBAC granted outright: the line names the granting role, which means
-   * tracing every assignment and ranking every built-in role (authz/explain.ts) on each request; Key Vault
-   * records granted requests the same way.
-   */
+  /** Why, in one line (for a grant: the role and where it is assigned; cheap, no explanation is traced). */
   summary?: string;
   explanation?: unknown;
   error?: KeylessError;
@@ -99,8 +95,7 @@ export async function authorizeBlob(access: AccessControl, principal: BlobPrinci
       r = alt;
     }
   }
-  const decision: BlobDecision = { allowed: r.allowed, action, scope, via: 'bearer' };
-  if (!r.granted) decision.summary = r.summary;
+  const decision: BlobDecision = { allowed: r.allowed, action, scope, via: 'bearer', summary: r.summary };
   if (!r.allowed) {
     decision.explanation = r.explanation;
     decision.error = authorizationPermissionMismatch(`${caller.objectId} lacks ${action} at ${scope}: ${r.summary}`);

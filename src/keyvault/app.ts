@@ -113,7 +113,7 @@ export function createKeyVaultApp(deps: KeyVaultAppDeps): FastifyInstance {
     if (vault.rbac) {
       const r = deps.access.check({ principalId: caller.objectId, action: op.dataAction, isDataAction: true, scope });
       if (r.allowed) {
-        deps.recordDataAccess({ ...event, allowed: true, status: 200, ...(r.granted ? {} : { summary: r.summary }) });
+        deps.recordDataAccess({ ...event, allowed: true, status: 200, summary: r.summary });
         return;
       }
       deps.recordDataAccess({ ...event, allowed: false, status: 403, summary: r.summary, explanation: r.explanation });

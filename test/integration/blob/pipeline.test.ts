@@ -181,7 +181,7 @@ describe('Blob pipeline: authorization questions, audit records, logs', () => {
       expect(exists).not.toHaveBeenCalled();
       await settle();
       expect(records[0]).toMatchObject({ action: 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write', allowed: true, status: 201 });
-      expect(records[0]!.summary).toBeUndefined();
+      expect(records[0]!.summary).toBe('granted');
       expect(records[0]!.explanation).toBeUndefined();
 
       granted.clear();
