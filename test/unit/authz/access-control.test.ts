@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import type { AuthzMode } from '../../../src/core/access.js';
 import { AuthzIndex } from '../../../src/authz/index.js';
 import { createAccessControl } from '../../../src/authz/access-control.js';
+import { summarizeExplanation } from '../../../src/authz/explain.js';
 import { ALICE, RG, SECRET, SUB_ID, VAULT, assignment, role } from './fixtures.js';
 
 const check = { principalId: ALICE, action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action', isDataAction: true, scope: SECRET };
@@ -44,5 +45,17 @@ describe('RbacAccessControl (core/access.ts contract)', () => {
     expect(ac.decide(check).matchedRole?.roleName).toBe('Key Vault Secrets User');
     expect(JSON.parse(JSON.stringify(r))).toMatchObject({ granted: true, allowed: true, mode: 'enforce' });
     expect(ac.visibleSubscriptions(ALICE)).toEqual(new Set([SUB_ID]));
+  });
+
+  it("a grant's summary names the role and its scope, the same line the explanation gives, without tracing", () => {
+    const index = new AuthzIndex();
+    index.upsertRoleAssignment(assignment(ALICE, role('Key Vault Secrets User'), VAULT));
+    const ac = createAccessControl({ index, mode: 'enforce' });
+    const fromExplanation = summarizeExplanation(ac.check(check).explanation);
+    const r = ac.check(check);
+    expect(r.summary).toBe(`allowed: principal ${ALICE} may perform data action '${check.action}' at '${SECRET}' via 'Key Vault Secrets User' assigned at '${VAULT}'`);
+    expect(r.summary).toBe(fromExplanation);
+    // Reading the summary did not build the explanation (LazyResult caches it on first read).
+    expect((r as unknown as { cached?: unknown }).cached).toBeUndefined();
   });
 });
