@@ -3,6 +3,7 @@ import type { AuthzMode } from '../../../src/core/access.js';
 import { AuthzIndex } from '../../../src/authz/index.js';
 import { createAccessControl } from '../../../src/authz/access-control.js';
 import { summarizeExplanation } from '../../../src/authz/explain.js';
+import type { Explanation } from '../../../src/authz/types.js';
 import { ALICE, RG, SECRET, SUB_ID, VAULT, assignment, role } from './fixtures.js';
 
 const check = { principalId: ALICE, action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action', isDataAction: true, scope: SECRET };
@@ -51,7 +52,7 @@ describe('RbacAccessControl (core/access.ts contract)', () => {
     const index = new AuthzIndex();
     index.upsertRoleAssignment(assignment(ALICE, role('Key Vault Secrets User'), VAULT));
     const ac = createAccessControl({ index, mode: 'enforce' });
-    const fromExplanation = summarizeExplanation(ac.check(check).explanation);
+    const fromExplanation = summarizeExplanation(ac.check(check).explanation as Explanation);
     const r = ac.check(check);
     expect(r.summary).toBe(`allowed: principal ${ALICE} may perform data action '${check.action}' at '${SECRET}' via 'Key Vault Secrets User' assigned at '${VAULT}'`);
     expect(r.summary).toBe(fromExplanation);
