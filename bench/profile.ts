@@ -9,7 +9,6 @@
  *   npx tsx bench/profile.ts blob-get|blob-get-bearer  Blob GET 4 KiB with Shared Key / a bearer token
  *   … --no-prof                                      the same load without the profiler (for before/after req/s)
  *
- * BENCH_ASYNC_APP_TOKENS=1 makes the fixture sign app tokens with TokenIssuer.issueAsync (the experiment in NOTES.md).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -87,6 +86,6 @@ await fixture.stop();
 tls.dispose();
 if (r.non2xx || r.errors) throw new Error(`${r.non2xx} non-2xx, ${r.errors} errors`);
 const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-console.log(`${target}: ${fmt(r.rps)} req/s, p99 ${r.p99ms} ms (${seconds} s, ${opts.connections ?? 16} connections${process.env['BENCH_ASYNC_APP_TOKENS'] === '1' ? ', issueAsync' : ''})${file ? `; profile ${path.join(profDir, file)}` : ''}`);
+console.log(`${target}: ${fmt(r.rps)} req/s, p99 ${r.p99ms} ms (${seconds} s, ${opts.connections ?? 16} connections)${file ? `; profile ${path.join(profDir, file)}` : ''}`);
 if (!file) fs.rmSync(profDir, { recursive: true, force: true });
 for (const t of file ? topSelfTime(path.join(profDir, file)) : []) console.log(`  ${t.pct.toFixed(1).padStart(5)} %  ${fmt(t.ms).padStart(6)} ms  ${t.name}`);

@@ -4,7 +4,6 @@
  *   KEYLESS_BENCH_TLS_DIR       shared TLS dir (so the baselines serve the same kind of certificate)
  *   KEYLESS_BENCH_DATABASE_URL  PostgreSQL instead of SQLite (replicas); KEYLESS_BENCH_MASTER_KEY_FILE shared key
  *   BENCH_SETUP=0               join an existing tenant without creating anything (a second replica)
- *   BENCH_ASYNC_APP_TOKENS=1    experiment: client-credentials tokens signed with TokenIssuer.issueAsync (bench/NOTES.md)
  *
  * Setup: a VM with a system identity (IMDS); an RBAC vault with one secret; a storage account with a container
  * and a 4 KiB blob; app `bench-reader` (Key Vault Secrets User on the vault, Storage Blob Data Contributor on
@@ -16,7 +15,6 @@ import { request, type Reply } from '../lib.js';
 import { sharedKeyHeaders } from '../shared-key.js';
 
 const env = process.env;
-if (env['BENCH_ASYNC_APP_TOKENS'] === '1') await signAppTokensOnThreadPool();
 const k = await startKeyless({
   logLevel: 'silent',
   tlsDir: env['KEYLESS_BENCH_TLS_DIR'],
@@ -90,35 +88,3 @@ process.on('message', (m: { op?: string }) => {
   }
 });
 process.on('SIGTERM', () => void k.stop().then(() => process.exit(0)));
-
-/**
- * The experiment behind bench/NOTES.md "Profiling: tokens, verification, decisions": SignInService.appToken as it
- * is, except that it signs on libuv's thread pool (issueAsync) instead of the event loop.
- */
-async function signAppTokensOnThreadPool(): Promise<void> {
-  const { SignInService } = await import('../../src/signin/index.js');
-  type Self = { deps: any; checkResource(r: string): void; emit(e: unknown): void; response(t: unknown, r: string, p: unknown): unknown };
-  const proto = SignInService.prototype as unknown as Record<string, unknown>;
-  proto['appToken'] = async function (this: Self, principal: any, resource: string, endpoint: string, clientAuth: string) {
-    const base = { at: this.deps.clock.now(), kind: 'clientCredentials', endpoint, resource, hostResourceId: undefined };
-    try {
-      this.checkResource(resource);
-      const t = await this.deps.issuer.issueAsync({
-        tenantId: principal.tenantId,
-        audience: resource,
-        subjectOid: principal.objectId,
-        appId: principal.appId,
-        kind: principal.kind === 'Application' ? 'application' : 'managedIdentity',
-        version: 1,
-        lifetimeSec: this.deps.appTokenLifetimeSec,
-        ...(principal.kind === 'UserAssigned' && principal.resourceId ? { xmsMirid: principal.resourceId } : {}),
-        clientAuth,
-      });
-      this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: true });
-      return this.response(t, resource, principal);
-    } catch (e) {
-      this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: false, failure: String(e) });
-      throw e;
-    }
-  };
-}
