@@ -5,7 +5,12 @@ import pg from 'pg';
  * A throwaway PostgreSQL database for one suite. Without a reachable server the suite is skipped — unless
  * KEYLESS_REQUIRE_ALL=1 (CI), where a missing PostgreSQL is a failure.
  */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase | undefined> {
   const admin = process.env['KEYLESS_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 3000 });
   try {

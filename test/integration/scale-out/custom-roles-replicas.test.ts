@@ -1,40 +1,20 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestKeyless, arm, adminToken, http } from '../../support/keyless.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { arm, adminToken, http } from '../../support/keyless.js';
 import { createTestDatabase } from '../../support/postgres.js';
+import { eventually, useReplicas } from '../../support/replicas.js';
 import type { StartedKeyless } from '../../../src/index.js';
 
 /** Issue 4 over PostgreSQL: a custom role written through one replica is used and enforced by another. */
 const db = await createTestDatabase();
 describe.runIf(db)('scale-out: custom roles across replicas', () => {
-  const replicas: StartedKeyless[] = [];
-  const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'keyless-cr-replicas-'));
+  const replicas = useReplicas(db!, 2);
   let token: string;
   const sub = () => `/subscriptions/${replicas[0]!.subscriptionId}`;
   const RD = 'Microsoft.Authorization/roleDefinitions';
-
   beforeAll(async () => {
-    const masterKeyFile = path.join(shared, 'master.key');
-    for (let i = 0; i < 2; i++) replicas.push(await startTestKeyless({ databaseUrl: db!.url, masterKeyFile }));
     token = await adminToken(replicas[0]!);
-  }, 120_000);
-  afterAll(async () => {
-    for (const r of replicas) await r.stop();
-    await db?.drop();
-    fs.rmSync(shared, { recursive: true, force: true });
   });
-
-  const eventually = async (check: () => Promise<boolean>, ms = 1000) => {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      if (await check()) return true;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return check();
-  };
 
   it('create on replica 0, assign on replica 1, enforce on replica 1; an update and the delete propagate too', async () => {
     const [a, b] = [replicas[0]!, replicas[1]!];

@@ -1,10 +1,7 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestKeyless } from '../../support/keyless.js';
+import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../support/postgres.js';
+import { useReplicas } from '../../support/replicas.js';
 import { cookieName, PortalClient } from '../../portal/support.js';
 import { Keyring, memoryDataKeyStore, rawMasterKeyProvider } from '../../../src/keyring/index.js';
 import { SessionStore } from '../../../src/portal/session.js';
@@ -18,18 +15,7 @@ import type { StartedKeyless } from '../../../src/index.js';
  */
 const db = await createTestDatabase();
 describe.runIf(db)('scale-out: portal sessions on PostgreSQL', () => {
-  const replicas: StartedKeyless[] = [];
-  const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'keyless-portal-replicas-'));
-
-  beforeAll(async () => {
-    const masterKeyFile = path.join(shared, 'master.key');
-    for (let i = 0; i < 2; i++) replicas.push(await startTestKeyless({ databaseUrl: db!.url, masterKeyFile }));
-  }, 120_000);
-  afterAll(async () => {
-    for (const r of replicas) await r.stop();
-    await db?.drop();
-    fs.rmSync(shared, { recursive: true, force: true });
-  });
+  const replicas = useReplicas(db!, 2);
 
   /** The same browser talking to replica `k`: its cookie under that replica's (port-derived) name. */
   const through = (k: StartedKeyless, from: PortalClient): PortalClient => {

@@ -1,10 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
-import { startTestKeyless, arm, adminToken, http } from '../../support/keyless.js';
+import { arm, adminToken, http } from '../../support/keyless.js';
 import { createTestDatabase } from '../../support/postgres.js';
+import { eventually, useReplicas } from '../../support/replicas.js';
 import type { StartedKeyless } from '../../../src/index.js';
 
 /**
@@ -13,32 +11,13 @@ import type { StartedKeyless } from '../../../src/index.js';
  */
 const db = await createTestDatabase();
 describe.runIf(db)('scale-out: 3 replicas on PostgreSQL', () => {
-  const replicas: StartedKeyless[] = [];
-  const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'keyless-replicas-'));
+  const replicas = useReplicas(db!, 3);
   let token: string;
   const sub = () => `/subscriptions/${replicas[0]!.subscriptionId}`;
   const pick = (i: number) => replicas[i % replicas.length]!;
-
   beforeAll(async () => {
-    const masterKeyFile = path.join(shared, 'master.key');
-    // The first replica bootstraps the tenant; the others join the same store.
-    for (let i = 0; i < 3; i++) replicas.push(await startTestKeyless({ databaseUrl: db!.url, masterKeyFile }));
     token = await adminToken(replicas[0]!);
-  }, 120_000);
-  afterAll(async () => {
-    for (const r of replicas) await r.stop();
-    await db?.drop();
-    fs.rmSync(shared, { recursive: true, force: true });
   });
-
-  const eventually = async (check: () => Promise<boolean>, ms = 1000) => {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      if (await check()) return true;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return check();
-  };
 
   it('all replicas serve the same tenant, subscription and JWKS', async () => {
     expect(new Set(replicas.map((r) => r.tenantId)).size).toBe(1);
