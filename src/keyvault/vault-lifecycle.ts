@@ -1,3 +1,4 @@
+import type { DeletedVaultRecord } from '../arm/providers/keyvault.js';
 import type { Clock } from '../core/clock.js';
 import type { StoredResource } from '../resources/index.js';
 import type { Store, Tx } from '../store/index.js';
@@ -7,17 +8,8 @@ import { vaultSecretsChange } from './secret-cache.js';
 const VAULT_TYPE = 'microsoft.keyvault/vaults';
 const DAY_MS = 86_400_000;
 
-export interface DeletedVault {
-  name: string;
-  vaultId: string;
-  subscriptionId: string;
-  location: string;
-  /** The vault's ARM document when it was deleted. */
-  document: Record<string, unknown> & { properties?: Record<string, unknown>; tags?: Record<string, string> };
-  deletedAt: number;
-  scheduledPurgeAt: number;
-  purgeProtection: boolean;
-}
+/** A soft-deleted vault, in the shape the ARM provider's port (arm/providers/keyvault.ts) asks for. */
+export type DeletedVault = DeletedVaultRecord;
 
 /**
  * Vault soft delete: deleting a vault (directly or with its resource group) keeps its name, settings and

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Db, Tx } from '../../store/index.js';
-import type { BlobContainerTable, BlobObjectTable } from '../../store/schema.js';
+import type { BlobContainerTable, BlobDataTable, BlobObjectTable } from '../../store/schema.js';
 
 /**
  * The Blob tables, statement by statement. Names compare byte-wise in both dialects (see migration 003), so
@@ -19,17 +19,8 @@ export interface DataRowInfo {
   created_at: number;
 }
 
-export interface NewDataRow {
-  id: string;
-  account: string;
-  container: string;
-  blob: string;
-  block_id: string | null;
-  staged: number;
-  size: number;
-  data: Buffer;
-  created_at: number;
-}
+/** A new piece of blob bytes: the table's row as inserted. */
+export type NewDataRow = BlobDataTable;
 
 /** `>= from` (inclusive) or `> from`. */
 export interface Cursor {
