@@ -38,14 +38,7 @@ export function jsChoice(env: Env): ClientChoice {
   if (has(env, 'IDENTITY_ENDPOINT', 'IMDS_ENDPOINT')) {
     return { client, source: 'Azure Arc', endpoint: env['IDENTITY_ENDPOINT']!, because: 'IDENTITY_ENDPOINT + IMDS_ENDPOINT are set', userAssigned: 'clientId, objectId or resourceId' };
   }
-  const host = env['AZURE_POD_IDENTITY_AUTHORITY_HOST'];
-  return {
-    client,
-    source: 'IMDS',
-    endpoint: `${host ?? 'http://169.254.169.254'}/metadata/identity/oauth2/token`,
-    because: host ? 'no other source matched; AZURE_POD_IDENTITY_AUTHORITY_HOST moves IMDS (and turns off the probe)' : 'no other source matched',
-    userAssigned: 'clientId, objectId or resourceId',
-  };
+  return imdsFallback(client, env['AZURE_POD_IDENTITY_AUTHORITY_HOST'], 'clientId, objectId or resourceId');
 }
 
 /** azure-identity 1.13 (Debian python3-azure): IDENTITY_* first, with no fall-back to IMDS when they are incomplete. */
@@ -68,13 +61,18 @@ export function pythonChoice(env: Env): ClientChoice {
   if (has(env, 'AZURE_AUTHORITY_HOST', 'AZURE_TENANT_ID', 'AZURE_FEDERATED_TOKEN_FILE')) {
     return { client, source: 'workload identity (token exchange)', endpoint: `${env['AZURE_AUTHORITY_HOST']}/${env['AZURE_TENANT_ID']}/oauth2/v2.0/token`, because: 'AZURE_AUTHORITY_HOST + AZURE_TENANT_ID + AZURE_FEDERATED_TOKEN_FILE are set', userAssigned: 'client_id or AZURE_CLIENT_ID' };
   }
-  const host = env['AZURE_POD_IDENTITY_AUTHORITY_HOST']?.replace(/\/+$/, '');
+  // Python strips trailing slashes from the pod-identity host; JS uses it as given.
+  return imdsFallback(client, env['AZURE_POD_IDENTITY_AUTHORITY_HOST']?.replace(/\/+$/, ''), 'client_id, or identity_config {"object_id"|"msi_res_id": …}');
+}
+
+/** The last resort of both SDKs: IMDS, at the address AZURE_POD_IDENTITY_AUTHORITY_HOST gives when set. */
+function imdsFallback(client: string, host: string | undefined, userAssigned: string): ClientChoice {
   return {
     client,
     source: 'IMDS',
     endpoint: `${host ?? 'http://169.254.169.254'}/metadata/identity/oauth2/token`,
     because: host ? 'no other source matched; AZURE_POD_IDENTITY_AUTHORITY_HOST moves IMDS (and turns off the probe)' : 'no other source matched',
-    userAssigned: 'client_id, or identity_config {"object_id"|"msi_res_id": …}',
+    userAssigned,
   };
 }
 
