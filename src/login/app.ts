@@ -147,7 +147,7 @@ export function createLoginApp(deps: LoginDeps): FastifyInstance {
       throw e;
     }
     // Awaited so the sign-in service may sign on the thread pool (bench/NOTES.md, profiling of the token endpoint).
-    const t = await deps.signin.appTokenAsync(principal, resource, endpoint, clientAuth);
+    const t = await deps.signin.appToken(principal, resource, endpoint, clientAuth);
     return json(reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache'), version === 'v1' && !adfs ? v1Body(t) : v2Body(t));
   }
 

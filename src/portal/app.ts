@@ -23,7 +23,7 @@ export interface PortalDeps {
     get(objectId: string): Promise<Principal | undefined>;
   };
   signin: {
-    appToken(principal: Principal, resource: string, endpoint: string, clientAuth: 'secret'): { accessToken: string; expiresOn: number };
+    appToken(principal: Principal, resource: string, endpoint: string, clientAuth: 'secret'): Promise<{ accessToken: string; expiresOn: number }>;
     recordFailure(endpoint: string, appId: string | undefined, resource: string | undefined, e: unknown): void;
   };
   /** Token audiences the session's principal gets tokens for, one per surface. */
@@ -132,7 +132,7 @@ export function createPortalApp(deps: PortalDeps): { app: FastifyInstance; close
     }
     let arm: { accessToken: string; expiresOn: number };
     try {
-      arm = deps.signin.appToken(principal, deps.audiences.arm, SIGN_IN_ENDPOINT, 'secret');
+      arm = await deps.signin.appToken(principal, deps.audiences.arm, SIGN_IN_ENDPOINT, 'secret');
     } catch (e) {
       deps.log.warn({ surface: 'portal', err: String(e) }, 'portal sign-in could not mint an ARM token');
       throw new PortalError(500, 'TokenIssuanceFailed', 'Signed in, but no ARM token could be issued for this application.');
@@ -241,9 +241,9 @@ export function createPortalApp(deps: PortalDeps): { app: FastifyInstance; close
   });
 
   // --- helpers --------------------------------------------------------------------------------------------
-  function mint(s: PortalSession, audience: string): { token: string; exp: number } {
+  async function mint(s: PortalSession, audience: string): Promise<{ token: string; exp: number }> {
     const principal: Principal = { ...s.principal, kind: 'Application', resourceId: null, createdAt: s.createdAt };
-    const t = deps.signin.appToken(principal, audience, SIGN_IN_ENDPOINT, 'secret');
+    const t = await deps.signin.appToken(principal, audience, SIGN_IN_ENDPOINT, 'secret');
     // A data-plane token never outlives the session that asked for it.
     return { token: t.accessToken, exp: Math.min(t.expiresOn, Math.floor(s.expiresAt / 1000)) };
   }

@@ -5,7 +5,7 @@ import type { Loopback, Upstream, UpstreamResponse } from './loopback.js';
 /** One portal request's way upstream: the loopback client and the session's tokens. */
 export interface UpstreamCall {
   loopback: Loopback;
-  token(audience: string): string;
+  token(audience: string): Promise<string>;
   audiences: { arm: string; vault: string; storage: string };
   /** Sent as x-ms-client-request-id, so the audit trail can tell portal requests apart. */
   requestId: string;
@@ -24,7 +24,7 @@ export async function forward(c: UpstreamCall, u: Upstream, audience: string, me
       method,
       path,
       headers: {
-        authorization: `Bearer ${c.token(audience)}`,
+        authorization: `Bearer ${await c.token(audience)}`,
         accept: 'application/json',
         'user-agent': 'keyless-portal',
         'x-ms-client-request-id': c.requestId,
@@ -71,7 +71,7 @@ export async function blobList(c: UpstreamCall, account: string, container: stri
       method: 'GET',
       path: `/${encodeURIComponent(container)}?restype=container&comp=list&maxresults=1000`,
       headers: {
-        authorization: `Bearer ${c.token(c.audiences.storage)}`,
+        authorization: `Bearer ${await c.token(c.audiences.storage)}`,
         'x-ms-version': BLOB_VERSION,
         'x-ms-date': new Date().toUTCString(),
         'x-ms-client-request-id': c.requestId,

@@ -182,10 +182,10 @@ export class SessionStore {
   }
 
   /** The session's token for `audience`, minting one on first use; a token never outlives its session. */
-  token(s: PortalSession, audience: string, mint: () => { token: string; exp: number }): string {
+  async token(s: PortalSession, audience: string, mint: () => Promise<{ token: string; exp: number }>): Promise<string> {
     const held = s.tokens.get(audience);
     if (held && held.exp * 1000 > this.clock.now() + 30_000) return held.token;
-    const t = mint();
+    const t = await mint();
     s.tokens.set(audience, t);
     return t.token;
   }

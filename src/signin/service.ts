@@ -141,25 +141,11 @@ export class SignInService {
    * client_credentials for an application whose client secret (or assertion) was already verified, signed on
    * the thread pool: the token endpoint's throughput was bound by RSA signing on the event loop (bench/NOTES.md).
    */
-  async appTokenAsync(principal: Principal, resource: string, endpoint: string, clientAuth: 'secret' | 'certificate' | 'federated'): Promise<IssuedAccessToken> {
+  async appToken(principal: Principal, resource: string, endpoint: string, clientAuth: 'secret' | 'certificate' | 'federated'): Promise<IssuedAccessToken> {
     const base = { at: this.deps.clock.now(), kind: 'clientCredentials' as const, endpoint, resource, hostResourceId: undefined };
     try {
       this.checkResource(resource);
       const t = await this.deps.issuer.issueAsync(this.appTokenRequest(principal, resource, clientAuth));
-      this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: true });
-      return this.response(t, resource, principal);
-    } catch (e) {
-      this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: false, failure: failureText(e) });
-      throw e;
-    }
-  }
-
-  /** The same token signed on the calling thread, for callers that need it synchronously (the portal). */
-  appToken(principal: Principal, resource: string, endpoint: string, clientAuth: 'secret' | 'certificate' | 'federated'): IssuedAccessToken {
-    const base = { at: this.deps.clock.now(), kind: 'clientCredentials' as const, endpoint, resource, hostResourceId: undefined };
-    try {
-      this.checkResource(resource);
-      const t = this.deps.issuer.issue(this.appTokenRequest(principal, resource, clientAuth));
       this.emit({ ...base, principalId: principal.objectId, appId: principal.appId, success: true });
       return this.response(t, resource, principal);
     } catch (e) {

@@ -33,7 +33,7 @@ async function portal() {
       get: async (oid) => (oid === APP.objectId && exists ? APP : undefined),
     },
     signin: {
-      appToken: () => ({ accessToken: 'token', expiresOn: Math.floor(clock.now() / 1000) + 3600 }),
+      appToken: async () => ({ accessToken: 'token', expiresOn: Math.floor(clock.now() / 1000) + 3600 }),
       recordFailure: () => undefined,
     },
     audiences: { arm: 'https://management.test/', vault: 'https://vault.azure.net', storage: 'https://storage.azure.com' },

@@ -148,8 +148,8 @@ describe('portal session store', () => {
     expect(s.csrf).toBe(session.csrf);
     expect(s.expiresAt).toBe(session.expiresAt);
     let minted = 0;
-    expect(restarted.token(s, 'arm', () => ({ token: `fresh-${++minted}`, exp: Math.floor(s.expiresAt / 1000) }))).toBe('fresh-1');
-    expect(restarted.token(s, 'arm', () => ({ token: `fresh-${++minted}`, exp: 0 }))).toBe('fresh-1');
+    expect(await restarted.token(s, 'arm', async () => ({ token: `fresh-${++minted}`, exp: Math.floor(s.expiresAt / 1000) }))).toBe('fresh-1');
+    expect(await restarted.token(s, 'arm', async () => ({ token: `fresh-${++minted}`, exp: 0 }))).toBe('fresh-1');
   });
 
   it("opens a CSRF token sealed under a data key another replica rotated in before this one heard of it", async () => {
