@@ -27,6 +27,7 @@ export function http(
   return new Promise((resolve, reject) => {
     const req = mod.request(url, { method, headers: opts.headers ?? {}, ...(url.startsWith('https:') ? { ca: opts.ca ?? caPem() } : {}) }, (res) => {
       const chunks: Buffer[] = [];
+      res.on('error', reject); // a server dying mid-body ('aborted', ECONNRESET)
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
