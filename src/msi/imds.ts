@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KeylessError, isKeylessError } from '../core/errors.js';
-import type { IssuedAccessToken, SignInService } from '../signin/index.js';
+import type { IssuedAccessToken, ManagedIdentityRequest, SignInService } from '../signin/index.js';
 import type { StoredResource } from '../resources/index.js';
 import { imdsErrorBody, imdsTokenBody } from './wire.js';
 import { instanceMetadata, IMDS_VERSIONS } from './instance.js';
@@ -24,7 +24,9 @@ const MAX_URL = 8 * 1024;
  */
 export function createImdsHandler(deps: ImdsDeps) {
   const bodies = new TokenBodyCache();
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const requests = new TokenRequests();
+  // Synchronous up to the token: a cached token (almost every IMDS request) is answered without a promise.
+  return function handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
     try {
       const hostKey = deps.hostFor(req.socket.localAddress ?? '', req.socket.localPort ?? 0);
       if (!hostKey) throw new KeylessError(400, 'invalid_request', 'Identity not found', { detail: 'no VM is bound to this IMDS address' });
@@ -36,28 +38,35 @@ export function createImdsHandler(deps: ImdsDeps) {
         throw new KeylessError(400, 'invalid_request', 'Requests with the X-Forwarded-For header are not allowed', { detail: 'x-forwarded-for present' });
       }
       const q = target.indexOf('?');
-      const path = canonicalPath(q < 0 ? target : target.slice(0, q));
+      const rawPath = q < 0 ? target : target.slice(0, q);
+      const path = rawPath === TOKEN_PATH ? TOKEN_PATH : canonicalPath(rawPath);
       if (path === undefined) throw new KeylessError(404, 'not_found', 'The requested path was not found');
       const query = q < 0 ? '' : target.slice(q + 1);
+      if (path !== TOKEN_PATH) return other(req, res, hostKey, path, query);
 
-      if (path === TOKEN_PATH) {
-        requireMetadataHeader(req);
-        if (req.method !== 'GET') throw new KeylessError(405, 'invalid_request', `The ${req.method} method is not supported on this path`);
-        const params = singleValued(new URLSearchParams(query));
-        if (!params.get('api-version')) throw new KeylessError(400, 'invalid_request', "Required query variable 'api-version' is missing");
-        const resource = params.get('resource');
-        if (!resource) throw new KeylessError(400, 'invalid_request', "Required query variable 'resource' is missing");
-        const token = await deps.signin.managedIdentityToken({
-          hostKey,
-          resource,
-          endpoint: 'imds',
-          selector: { clientId: params.get('client_id'), objectId: params.get('object_id'), resourceId: params.get('msi_res_id') ?? params.get('mi_res_id') },
-        });
-        const body = bodies.get(token);
-        res.writeHead(200, ['Content-Type', JSON_TYPE, 'Content-Length', String(body.length), 'Server', SERVER]);
-        res.end(body);
-        return;
-      }
+      requireMetadataHeader(req);
+      if (req.method !== 'GET') throw new KeylessError(405, 'invalid_request', `The ${req.method} method is not supported on this path`);
+      const input = requests.get(hostKey, query);
+      const cached = deps.signin.cachedManagedIdentityToken(input);
+      if (cached) return sendToken(res, cached);
+      return deps.signin.managedIdentityToken(input).then(
+        (t) => sendToken(res, t),
+        (e: unknown) => sendError(res, e),
+      );
+    } catch (e) {
+      sendError(res, e);
+    }
+  };
+
+  function sendToken(res: ServerResponse, token: IssuedAccessToken): void {
+    const body = bodies.get(token);
+    res.writeHead(200, ['Content-Type', JSON_TYPE, 'Content-Length', String(body.length), 'Server', SERVER]);
+    res.end(body);
+  }
+
+  /** Everything but the token: versions and the instance metadata document. */
+  async function other(req: IncomingMessage, res: ServerResponse, hostKey: string, path: string, query: string): Promise<void> {
+    try {
       if (path === '/metadata/versions') return send(res, 200, { apiVersions: IMDS_VERSIONS });
       if (path === '/metadata/instance' || path.startsWith('/metadata/instance/')) {
         requireMetadataHeader(req);
@@ -88,10 +97,45 @@ export function createImdsHandler(deps: ImdsDeps) {
       }
       throw new KeylessError(404, 'not_found', 'The requested path was not found');
     } catch (e) {
-      const err = isKeylessError(e) ? e : new KeylessError(500, 'unknown', 'An unexpected error occurred', { detail: String(e) });
-      send(res, err.status, imdsErrorBody(err), err.headers);
+      sendError(res, e);
     }
-  };
+  }
+}
+
+function sendError(res: ServerResponse, e: unknown): void {
+  const err = isKeylessError(e) ? e : new KeylessError(500, 'unknown', 'An unexpected error occurred', { detail: String(e) });
+  send(res, err.status, imdsErrorBody(err), err.headers);
+}
+
+type QueryParams = { get(name: string): string | undefined };
+
+/**
+ * Token requests by (VM, raw query text): a client sends the same query string for as long as it runs, so it
+ * is parsed once, and the same request object goes to the sign-in service, which keeps its identity selection
+ * against it. Only good parses are kept (a refused one is parsed and refused again), and the map is bounded
+ * against a caller cycling through query strings.
+ */
+class TokenRequests {
+  private readonly entries = new Map<string, ManagedIdentityRequest>();
+
+  get(hostKey: string, query: string): ManagedIdentityRequest {
+    const key = `${hostKey}\n${query}`;
+    const hit = this.entries.get(key);
+    if (hit) return hit;
+    const params = singleValued(new URLSearchParams(query));
+    if (!params.get('api-version')) throw new KeylessError(400, 'invalid_request', "Required query variable 'api-version' is missing");
+    const resource = params.get('resource');
+    if (!resource) throw new KeylessError(400, 'invalid_request', "Required query variable 'resource' is missing");
+    const input: ManagedIdentityRequest = {
+      hostKey,
+      resource,
+      endpoint: 'imds',
+      selector: { clientId: params.get('client_id'), objectId: params.get('object_id'), resourceId: params.get('msi_res_id') ?? params.get('mi_res_id') },
+    };
+    if (this.entries.size >= 1_000) this.entries.clear();
+    this.entries.set(key, input);
+    return input;
+  }
 }
 
 /**
@@ -132,7 +176,7 @@ export function canonicalPath(raw: string): string | undefined {
   return p.toLowerCase();
 }
 
-function singleValued(params: URLSearchParams): { get(name: string): string | undefined } {
+function singleValued(params: URLSearchParams): QueryParams {
   const seen = new Map<string, string>();
   for (const [k, v] of params) {
     const key = k.toLowerCase();

@@ -37,7 +37,7 @@ export function withVmMsiEndpoint(imds: Handler, deps: VmMsiDeps): Handler {
       return { hostKey };
     },
   });
-  return async (req, res) => {
+  return (req, res) => {
     if (!isMsiTokenRequest(req.url)) return imds(req, res);
     if (req.method === 'POST') {
       const hostKey = deps.hostFor(localAddress(req), req.socket.localPort ?? 0);

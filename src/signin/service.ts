@@ -56,6 +56,15 @@ export interface SelectionRules {
 
 export type { SignInEvent };
 
+/** A managed-identity token request as the identity endpoints pass it on. */
+export interface ManagedIdentityRequest {
+  hostKey: string;
+  selector: IdentitySelector;
+  resource: string;
+  endpoint: string;
+  rules?: SelectionRules;
+}
+
 interface HostIdentities {
   system: Principal | undefined;
   user: { resourceKey: string; principal: Principal }[];
@@ -74,6 +83,8 @@ export class SignInService {
   /** Bumped whenever cached tokens are dropped, so a signature that was under way then is not cached. */
   private tokenGeneration = 0;
   private readonly listeners: ((e: SignInEvent) => void)[] = [];
+  /** cachedManagedIdentityToken's memo: the identity a request object selects, valid for one `generation`. */
+  private readonly selections = new WeakMap<ManagedIdentityRequest, { generation: number; principal: Principal; key: string }>();
   /** Bumped on every change so a lookup that raced with a write never caches what it read before it. */
   private generation = 0;
 
@@ -116,8 +127,47 @@ export class SignInService {
     for (const l of this.listeners) l(e);
   }
 
+  /**
+   * The cached answer to `managedIdentityToken`, without a promise, or undefined when anything is not at hand
+   * (host not loaded, identity not selectable, token missing or past half-life): the caller then takes the full
+   * path, which also reports every failure. A hit is the same sign-in as there, cached and recorded as such.
+   */
+  cachedManagedIdentityToken(input: ManagedIdentityRequest): IssuedAccessToken | undefined {
+    // The selection and cache key are kept per request object: IMDS hands the same object back for the same
+    // (VM, query string), so a repeat costs one WeakMap lookup until a resource or principal changes.
+    let sel = this.selections.get(input);
+    if (!sel || sel.generation !== this.generation) {
+      const host = this.hostCache.get(input.hostKey);
+      if (!host) return undefined;
+      let principal: Principal;
+      try {
+        principal = this.selectFrom(host, input.hostKey, input.selector, input.rules);
+      } catch {
+        return undefined;
+      }
+      if (!this.deps.audiences.isKnown(input.resource, () => false)) return undefined;
+      sel = { generation: this.generation, principal, key: `${principal.objectId}|${normalizeAudience(input.resource)}|${input.resource}` };
+      this.selections.set(input, sel);
+    }
+    const token = this.freshCached(sel.key);
+    if (!token) return undefined;
+    const principal = sel.principal;
+    this.emit({
+      at: this.deps.clock.now(),
+      kind: 'managedIdentity',
+      endpoint: input.endpoint,
+      resource: input.resource,
+      hostResourceId: input.hostKey,
+      principalId: principal.objectId,
+      appId: principal.appId,
+      success: true,
+      cached: true,
+    });
+    return this.response(token, input.resource, principal);
+  }
+
   /** A token for one of the identities on `hostKey` (a VM, a web app…). */
-  async managedIdentityToken(input: { hostKey: string; selector: IdentitySelector; resource: string; endpoint: string; rules?: SelectionRules }): Promise<IssuedAccessToken> {
+  async managedIdentityToken(input: ManagedIdentityRequest): Promise<IssuedAccessToken> {
     const base = { at: this.deps.clock.now(), kind: 'managedIdentity' as const, endpoint: input.endpoint, resource: input.resource, hostResourceId: input.hostKey };
     let principal: Principal | undefined;
     try {
@@ -179,10 +229,8 @@ export class SignInService {
 
   private async cachedOrIssue(p: Principal, resource: string): Promise<{ token: Minted; cached: boolean }> {
     const key = `${p.objectId}|${normalizeAudience(resource)}|${resource}`;
-    const now = Math.floor(this.deps.clock.now() / 1000);
-    const hit = this.tokenCache.get(key);
-    // Hand out the cached token while more than half its life remains; clients refresh at half-life.
-    if (hit && hit.exp - now > (hit.exp - hit.iat) / 2) return { token: hit, cached: true };
+    const hit = this.freshCached(key);
+    if (hit) return { token: hit, cached: true };
     // A request that joins a signature already under way is answered from cache in effect, as it was when
     // signing was synchronous and the second request found the first one's token.
     const pending = this.issuing.get(key);
@@ -212,6 +260,14 @@ export class SignInService {
     }
   }
 
+  /** A cached token while more than half its life remains; clients refresh at half-life. */
+  private freshCached(key: string): Minted | undefined {
+    const hit = this.tokenCache.get(key);
+    if (!hit) return undefined;
+    const now = Math.floor(this.deps.clock.now() / 1000);
+    return hit.exp - now > (hit.exp - hit.iat) / 2 ? hit : undefined;
+  }
+
   private response(t: { token: string; nbf: number; exp: number }, resource: string, principal: Principal): IssuedAccessToken {
     const now = Math.floor(this.deps.clock.now() / 1000);
     return { accessToken: t.token, expiresOn: t.exp, notBefore: t.nbf, expiresIn: Math.max(0, t.exp - now), resource, principal };
@@ -221,16 +277,20 @@ export class SignInService {
   async selectIdentity(hostKey: string, sel: IdentitySelector, rules: SelectionRules = {}): Promise<Principal> {
     const host = await this.hostIdentities(hostKey);
     if (!host) throw identityNotFound(`host ${hostKey} not found`);
-    const all = [...(host.system ? [host.system] : []), ...host.user.map((u) => u.principal)];
-    const given = [sel.clientId, sel.objectId, sel.resourceId].filter((x) => x !== undefined && x !== '');
-    if (given.length > 1) {
+    return this.selectFrom(host, hostKey, sel, rules);
+  }
+
+  private selectFrom(host: HostIdentities, hostKey: string, sel: IdentitySelector, rules: SelectionRules = {}): Principal {
+    const all = () => [...(host.system ? [host.system] : []), ...host.user.map((u) => u.principal)];
+    const given = (sel.clientId ? 1 : 0) + (sel.objectId ? 1 : 0) + (sel.resourceId ? 1 : 0);
+    if (given > 1) {
       throw new KeylessError(400, 'invalid_request', 'Only one of client_id, object_id or msi_res_id may be specified.');
     }
     if (sel.clientId) {
       const id = sel.clientId.toLowerCase();
-      return this.pick(all, (p) => p.appId === id || (rules.clientIdMayBeObjectId === true && p.objectId === id), `client_id ${sel.clientId}`);
+      return this.pick(all(), (p) => p.appId === id || (rules.clientIdMayBeObjectId === true && p.objectId === id), `client_id ${sel.clientId}`);
     }
-    if (sel.objectId) return this.pick(all, (p) => p.objectId === sel.objectId!.toLowerCase(), `object_id ${sel.objectId}`);
+    if (sel.objectId) return this.pick(all(), (p) => p.objectId === sel.objectId!.toLowerCase(), `object_id ${sel.objectId}`);
     if (sel.resourceId) {
       const key = sel.resourceId.toLowerCase();
       const u = host.user.find((x) => x.resourceKey === key);
