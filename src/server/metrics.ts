@@ -106,6 +106,27 @@ export class KeylessMetrics {
    */
   instrument(surface: string, handler: Handler, log: Logger, opts: { setRequestId?: boolean } = {}): (req: IncomingMessage, res: ServerResponse) => void {
     const setRequestId = opts.setRequestId ?? true;
+    const done = (req: IncomingMessage, res: ServerResponse, start: bigint, generated: string | undefined, logging: boolean): void => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const method = METHODS.has(req.method ?? '') ? req.method! : 'OTHER';
+      this.duration.observe({ surface, method, status: String(res.statusCode) }, seconds);
+      if (!logging) return;
+      const requestId = headerValue(res.getHeader('x-ms-request-id')) ?? generated;
+      const correlationId = headerValue(res.getHeader('x-ms-correlation-request-id'));
+      log.info(
+        {
+          reqId: requestId,
+          ...(correlationId && correlationId !== requestId ? { correlationId } : {}),
+          surface,
+          method: req.method,
+          // Never the query string: it can carry a SAS signature or a client secret.
+          path: (req.url ?? '').split('?')[0]!.slice(0, MAX_LOGGED_PATH),
+          status: res.statusCode,
+          ms: Math.round(seconds * 1e6) / 1e3,
+        },
+        'request',
+      );
+    };
     return (req, res) => {
       const start = process.hrtime.bigint();
       // The per-request log line and its id cost ~10 % of a cached IMDS answer (bench/NOTES.md): skip both when
@@ -114,27 +135,6 @@ export class KeylessMetrics {
       const generated = setRequestId || logging ? randomUUID() : undefined;
       // Surfaces that set their own id overwrite this one (setHeader, then writeHead merges theirs over it).
       if (setRequestId) res.setHeader('x-ms-request-id', generated!);
-      res.once('finish', () => {
-        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-        const method = METHODS.has(req.method ?? '') ? req.method! : 'OTHER';
-        this.duration.observe({ surface, method, status: String(res.statusCode) }, seconds);
-        if (!logging) return;
-        const requestId = headerValue(res.getHeader('x-ms-request-id')) ?? generated;
-        const correlationId = headerValue(res.getHeader('x-ms-correlation-request-id'));
-        log.info(
-          {
-            reqId: requestId,
-            ...(correlationId && correlationId !== requestId ? { correlationId } : {}),
-            surface,
-            method: req.method,
-            // Never the query string: it can carry a SAS signature or a client secret.
-            path: (req.url ?? '').split('?')[0]!.slice(0, MAX_LOGGED_PATH),
-            status: res.statusCode,
-            ms: Math.round(seconds * 1e6) / 1e3,
-          },
-          'request',
-        );
-      });
       const failed = (e: unknown) => {
         log.error({ surface, err: String(e) }, 'unhandled error in handler');
         if (!res.headersSent) {
@@ -142,12 +142,17 @@ export class KeylessMetrics {
           res.end();
         } else res.destroy();
       };
+      let r: Promise<void> | void;
       try {
-        const r = handler(req, res);
-        if (r instanceof Promise) r.catch(failed);
+        r = handler(req, res);
       } catch (e) {
         failed(e);
       }
+      // A handler that answered before returning (a cached IMDS token) is timed to its end() call: no listener
+      // to add and remove on the hottest path. Anything still running is timed to the response's 'finish'.
+      if (res.writableEnded && !(r! instanceof Promise)) return done(req, res, start, generated, logging);
+      res.once('finish', () => done(req, res, start, generated, logging));
+      if (r! instanceof Promise) r.catch(failed);
     };
   }
 
