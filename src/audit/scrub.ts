@@ -15,8 +15,27 @@ const SHARED_KEY = /\b(SharedKey(?:Lite)?)\s+([^:\s]+):[A-Za-z0-9+/=]+/g;
 // JSON-ish `"client_secret":"…"` inside an echoed body.
 const SECRET_FIELD = /("(?:client_secret|clientSecret|access_token|refresh_token|password|secret|sig|value)"\s*:\s*")[^"]*(")/gi;
 
+/**
+ * Strings already found clean. Audit rows repeat the same operations, scopes and reasons, and five regex passes
+ * per string per row were a large share of writing one; only strings with nothing to redact are remembered, so
+ * the memo never holds a credential. Bounded: cleared when full.
+ */
+const clean = new Set<string>();
+const MAX_CLEAN = 4096;
+const MAX_CLEAN_LENGTH = 1024;
+
 /** Removes tokens, secrets and signatures from one string. */
 export function scrubText(s: string): string {
+  if (clean.has(s)) return s;
+  const out = redact(s);
+  if (out === s && s.length <= MAX_CLEAN_LENGTH) {
+    if (clean.size >= MAX_CLEAN) clean.clear();
+    clean.add(s);
+  }
+  return out;
+}
+
+function redact(s: string): string {
   return s
     .replace(JWT, REDACTED)
     .replace(BEARER, (_m, scheme: string) => `${scheme} ${REDACTED}`)

@@ -26,6 +26,13 @@ describe('audit scrubbing', () => {
     expect(scrubText(s)).toBe(s);
   });
 
+  it('redacts a string every time it is seen (only clean strings are remembered)', () => {
+    const dirty = `failed: Bearer ${JWT}`;
+    for (let i = 0; i < 3; i++) expect(scrubText(dirty)).toBe('failed: Bearer [redacted]');
+    const cleanText = 'allowed: Key Vault Secrets User at /subscriptions/s';
+    for (let i = 0; i < 3; i++) expect(scrubText(cleanText)).toBe(cleanText);
+  });
+
   it('walks objects and arrays, dropping secret-named keys and undefined values', () => {
     const out = scrub({ a: [`x ${JWT}`], headers: { authorization: 'Bearer x', accept: 'json' }, client_secret: 's', n: 1, u: undefined });
     expect(out).toEqual({ a: ['x [redacted]'], headers: { authorization: '[redacted]', accept: 'json' }, client_secret: '[redacted]', n: 1 });
