@@ -24,7 +24,7 @@ export function renderEventLine(e: AuditEvent): string {
   const parts =
     e.category === 'activity'
       ? [head, status, str(d['method']), clean(e.operation), clean(e.scope ?? ''), `caller=${str(d['caller']) ?? e.principalId ?? '?'}`, e.correlationId ? `correlation=${e.correlationId}` : undefined]
-      : [head, status, str(d['surface']), clean(e.operation), clean(e.scope ?? ''), who || undefined, str(d['via']) ? `via=${str(d['via'])}` : undefined];
+      : [head, status, str(d['surface']), clean(e.operation), clean(e.scope ?? ''), who || undefined, str(d['via']) ? `via=${str(d['via'])}` : undefined, e.count > 1 ? `×${e.count}` : undefined];
   const line = parts.filter(Boolean).join(' ');
   const error = d['error'] as { code?: string; message?: string } | undefined;
   const why = e.result === 'denied' ? str(d['summary']) : error ? `${clean(error.code ?? '')}: ${clean(error.message ?? '')}` : undefined;

@@ -77,7 +77,7 @@ export async function usage(db: Db, q: { since: number; until: number; principal
       'result',
       'http_status',
       eb.fn.min('scope').as('scope'),
-      eb.fn.countAll<number>().as('n'),
+      eb.fn.sum<number>('repeats').as('n'),
       eb.fn.max('at').as('last_at'),
     ])
     .where('category', 'in', ['activity', 'data'])
@@ -120,6 +120,7 @@ function toEvent(r: AuditRow): AuditEvent {
     subscriptionId: r.subscription_id ?? undefined,
     resourceGroup: r.resource_group ?? undefined,
     correlationId: r.correlation_id ?? undefined,
+    count: Number(r.repeats ?? 1),
     details,
   };
 }

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
+import { timeOrderedGuid } from '../core/ids.js';
 import { tryParseScope } from '../core/scope.js';
 import type { Store } from '../store/index.js';
 import { insertEvents, purgeBefore, queryEvents, usage, type NewAuditRow } from './repository.js';
@@ -37,6 +37,8 @@ const CLAIM_NAMES: Record<string, string> = {
  */
 export class AuditTrail {
   private queue: NewAuditRow[] = [];
+  /** Granted data-plane rows of the batch being gathered, by what makes two of them the same event. */
+  private readonly pending = new Map<string, QueuedRow>();
   private writing: Promise<void> = Promise.resolve();
   private readonly flushTimer: NodeJS.Timeout;
   private readonly purgeTimer: NodeJS.Timeout | undefined;
@@ -44,6 +46,8 @@ export class AuditTrail {
   /** Events dropped because the store could not keep up (exported as a metric). */
   dropped = 0;
   private readonly listeners: ((row: NewAuditRow) => void)[] = [];
+  /** Data-plane events name the same few scopes over and over. */
+  private readonly scopes = new ScopeMemo();
 
   constructor(
     private readonly store: Store,
@@ -122,10 +126,23 @@ export class AuditTrail {
   }
 
   dataAccess(e: DataAccessInput): void {
-    const scope = tryParseScope(e.scope);
+    const at = this.clock.now();
+    // A granted request identical to one already waiting in this batch (same caller, action, scope, status and
+    // reason) is counted on that row: a client reading one secret in a loop would otherwise cost a row per read.
+    // Denials are never folded; each keeps its own explanation.
+    const granted = e.allowed && e.status < 400;
+    const key = granted ? `${e.surface}\u0000${e.principalId}\u0000${e.appId}\u0000${e.via}\u0000${e.action}\u0000${e.scope}\u0000${e.status}\u0000${e.summary ?? ''}` : undefined;
+    const same = key === undefined ? undefined : this.pending.get(key);
+    if (same && !this.closed) {
+      same.repeats = (same.repeats ?? 1) + 1;
+      same.details.lastAt = at;
+      for (const l of this.listeners) l(same);
+      return;
+    }
+    const scope = this.scopes.parse(e.scope);
     const result: AuditResult = !e.allowed ? 'denied' : e.status < 400 ? 'succeeded' : 'failed';
-    this.enqueue({
-      at: this.clock.now(),
+    const row = this.enqueue({
+      at,
       category: 'data',
       result,
       http_status: e.status,
@@ -145,6 +162,7 @@ export class AuditTrail {
         explanation: e.allowed ? undefined : e.explanation,
       },
     });
+    if (key !== undefined && row) this.pending.set(key, row);
   }
 
   /** Writes everything queued so far (and waits for writes already under way). */
@@ -152,6 +170,7 @@ export class AuditTrail {
     const batch = this.queue;
     if (batch.length > 0) {
       this.queue = [];
+      this.pending.clear();
       this.writing = this.writing.then(() => this.write(batch));
     }
     await this.writing;
@@ -185,17 +204,18 @@ export class AuditTrail {
     await this.flush().catch(() => undefined);
   }
 
-  private enqueue(row: Omit<NewAuditRow, 'id' | 'body' | 'scope_key'> & { details: Record<string, unknown> }): void {
+  private enqueue(row: Omit<NewAuditRow, 'id' | 'body' | 'scope_key'> & { details: Record<string, unknown> }): QueuedRow | undefined {
     const { details, ...cols } = row;
-    const full = { ...cols, id: randomUUID(), scope_key: cols.scope ? cols.scope.toLowerCase() : null, body: '', details } as NewAuditRow & { details: Record<string, unknown> };
+    const full: QueuedRow = { ...cols, id: timeOrderedGuid(row.at), scope_key: cols.scope ? cols.scope.toLowerCase() : null, body: '', repeats: 1, details };
     for (const l of this.listeners) l(full);
-    if (this.closed) return;
+    if (this.closed) return undefined;
     if (this.queue.length >= MAX_QUEUE) {
       this.queue.shift();
       this.dropped++;
     }
     this.queue.push(full);
     if (this.queue.length >= EAGER_FLUSH) void this.flush().catch(() => undefined);
+    return full;
   }
 
   /** Serializes and scrubs here, on the timer, so the request that caused the event never pays for it. */
@@ -227,6 +247,8 @@ export class AuditTrail {
   }
 }
 
+type QueuedRow = NewAuditRow & { details: Record<string, unknown> };
+
 const lower = (s: string | undefined | null): string | null => (s ? s.toLowerCase() : null);
 
 function keptClaims(claims: Record<string, unknown> | undefined): Record<string, string> | undefined {
@@ -238,4 +260,17 @@ function keptClaims(claims: Record<string, unknown> | undefined): Record<string,
     out[CLAIM_NAMES[k] ?? k] = String(v);
   }
   return out;
+}
+
+/** tryParseScope, remembered per string (bounded; cleared when full). */
+class ScopeMemo {
+  private readonly entries = new Map<string, ReturnType<typeof tryParseScope>>();
+
+  parse(s: string): ReturnType<typeof tryParseScope> {
+    if (this.entries.has(s)) return this.entries.get(s);
+    const parsed = tryParseScope(s);
+    if (this.entries.size >= 2048) this.entries.clear();
+    this.entries.set(s, parsed);
+    return parsed;
+  }
 }

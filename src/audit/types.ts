@@ -40,6 +40,8 @@ export interface AuditEvent {
   subscriptionId: string | undefined;
   resourceGroup: string | undefined;
   correlationId: string | undefined;
+  /** How many identical events this one stands for: granted data-plane repeats within one write batch (~100 ms), the last at `details.lastAt`. */
+  count: number;
   details: Record<string, unknown>;
 }
 

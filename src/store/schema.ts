@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /**
  * The relational schema. JSON documents are kept as TEXT in both dialects so one set of queries serves
@@ -244,6 +244,8 @@ export interface AuditEventTable {
   resource_group: string | null;
   correlation_id: string | null;
   body: string;
+  /** How many identical events this row stands for (granted data-plane repeats within one write batch). */
+  repeats: ColumnType<number, number | undefined, number>;
 }
 
 export interface Database {

@@ -14,6 +14,7 @@ import * as m002 from './migrations/002-keyvault.js';
 import * as m004 from './migrations/004-audit.js';
 // Portal sign-in sessions (src/portal).
 import * as m005 from './migrations/005-portal-sessions.js';
+import * as m006 from './migrations/006-audit-repeats.js';
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
@@ -31,7 +32,7 @@ export interface Change {
   key: string;
 }
 
-const migrations: Record<string, Migration> = { '001-initial': m001, '002-keyvault': m002, '003-blob': m003, '004-audit': m004, '005-portal-sessions': m005 };
+const migrations: Record<string, Migration> = { '001-initial': m001, '002-keyvault': m002, '003-blob': m003, '004-audit': m004, '005-portal-sessions': m005, '006-audit-repeats': m006 };
 
 export class Store {
   readonly dialect: 'sqlite' | 'postgres';

@@ -98,6 +98,37 @@ describe.each(backends)('audit trail on $name', (backend) => {
     expect(await trail.usage({ since: t0 - 1, until: Date.now() + 1000, principalId: P2 })).toHaveLength(1);
   });
 
+  it('folds identical granted data reads of one batch into a row with a count; denials stay one row each', async () => {
+    const SECRET = `${RG}/providers/Microsoft.KeyVault/vaults/kv1/secrets/db`;
+    const read = { surface: 'keyvault' as const, principalId: P2, appId: 'app-2', via: 'bearer', action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action', scope: SECRET, status: 200 };
+    const since = Date.now();
+    for (let i = 0; i < 5; i++) trail.dataAccess({ ...read, allowed: true, summary: 'allowed: Key Vault Secrets User' });
+    // A different reason, outcome or status is a different event.
+    trail.dataAccess({ ...read, allowed: true, summary: 'allowed: Key Vault Administrator' });
+    trail.dataAccess({ ...read, allowed: false, status: 403, summary: 'denied' });
+    trail.dataAccess({ ...read, allowed: false, status: 403, summary: 'denied' });
+    await trail.flush();
+    // The next batch starts a new row.
+    trail.dataAccess({ ...read, allowed: true, summary: 'allowed: Key Vault Secrets User' });
+    await trail.flush();
+    const events = (await trail.query({ resourceId: SECRET })).events;
+    expect(events.map((e) => [e.result, e.count, e.details['summary']])).toEqual([
+      ['succeeded', 5, 'allowed: Key Vault Secrets User'],
+      ['succeeded', 1, 'allowed: Key Vault Administrator'],
+      ['denied', 1, 'denied'],
+      ['denied', 1, 'denied'],
+      ['succeeded', 1, 'allowed: Key Vault Secrets User'],
+    ]);
+    expect(events[0]!.details['lastAt']).toBeGreaterThanOrEqual(events[0]!.at);
+    expect(events[1]!.details['lastAt']).toBeUndefined();
+    // Usage counts what the rows stand for.
+    const usage = (await trail.usage({ since: since - 1, until: Date.now() + 1000, principalId: P2 })).filter((r) => r.scope.toLowerCase() === SECRET.toLowerCase());
+    expect(usage.map((r) => [r.result, r.count]).sort()).toEqual([
+      ['denied', 2],
+      ['succeeded', 7],
+    ]);
+  });
+
   it('scrubs tokens, secrets and signatures from everything it stores', async () => {
     const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJvaWQiOiJ4In0.c2lnbmF0dXJl';
     trail.signIn({ at: t0 + 3, kind: 'clientCredentials', endpoint: 'oauth2-v2', principalId: undefined, appId: 'x', resource: 'https://vault.azure.net', hostResourceId: undefined, success: false, failure: `invalid_client: client_secret=hunter2&x=1 bearer ${jwt} Authorization: Bearer ${jwt}` });

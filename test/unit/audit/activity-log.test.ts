@@ -40,6 +40,7 @@ describe('activity log EventData', () => {
     at: Date.parse('2015-01-21T22:14:26.979Z'),
     category: 'activity',
     result: 'denied',
+    count: 1,
     httpStatus: 403,
     principalId: 'oid-1',
     appId: 'app-1',

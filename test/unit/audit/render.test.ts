@@ -5,7 +5,7 @@ import type { AuditEvent } from '../../../src/audit/types.js';
 const at = Date.parse('2025-06-01T10:00:00Z');
 const ev = (over: Partial<AuditEvent>): AuditEvent => ({
   seq: 1, id: 'id', at, category: 'activity', result: 'succeeded', httpStatus: 201, principalId: 'oid', appId: 'app', operation: 'op', scope: '/subscriptions/s',
-  subscriptionId: 's', resourceGroup: undefined, correlationId: 'corr', details: {}, ...over,
+  subscriptionId: 's', resourceGroup: undefined, correlationId: 'corr', count: 1, details: {}, ...over,
 });
 
 describe('audit rendering', () => {
@@ -16,6 +16,8 @@ describe('audit rendering', () => {
       '2025-06-01T10:00:00.000Z  signin   succeeded imds managedIdentity oid=oid app=app resource=https://vault.azure.net from=/subscriptions/s (cached)',
     );
     expect(renderEventLine(ev({ category: 'data', result: 'failed', httpStatus: 404, details: { surface: 'blob', via: 'bearer' } }))).toBe('2025-06-01T10:00:00.000Z  data     failed    404 blob op /subscriptions/s oid=oid app=app via=bearer');
+    // A row standing for granted repeats says how many.
+    expect(renderEventLine(ev({ category: 'data', httpStatus: 200, count: 412, details: { surface: 'keyvault', via: 'bearer' } }))).toBe('2025-06-01T10:00:00.000Z  data     succeeded 200 keyvault op /subscriptions/s oid=oid app=app via=bearer ×412');
   });
   it('neutralizes control characters (no forged lines)', () => {
     expect(renderEventLine(ev({ operation: 'a\nb', details: {} }))).not.toContain('\n');
