@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import type { Clock } from '../core/clock.js';
 import { isKeylessError } from '../core/errors.js';
@@ -91,7 +91,7 @@ export class TokenVerifier {
     if (token.length > MAX_TOKEN_CHARS) throw tokenError('size', `token is ${token.length} chars (max ${MAX_TOKEN_CHARS})`);
     const nowMs = this.clock.now();
     const now = Math.floor(nowMs / 1000);
-    const hash = createHash('sha256').update(token).digest('base64');
+    const hash = tokenKey(token);
 
     const hit = this.cache.get(hash);
     // A hit whose key is no longer published falls through, so the cold path reports it as `kid`.
@@ -124,6 +124,24 @@ export class TokenVerifier {
     this.cache.set(hash, { claims, kid: key.kid });
     checkPolicy(claims, policy, now);
     return { claims, kid: key.kid, cached: false };
+  }
+
+  /**
+   * `verify` for a token whose signature was already checked, without a promise: the same key and policy checks
+   * as a cache hit there, undefined for anything else (not cached, key retired, any policy failure), for which
+   * the caller takes `verify` and gets its precise error.
+   */
+  verifyIfCached(token: string, policy: VerifyPolicy): VerifiedToken | undefined {
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) return undefined;
+    const hit = this.cache.get(tokenKey(token));
+    if (!hit || !this.keys.byKid(hit.kid)) return undefined;
+    try {
+      checkPolicy(hit.claims, policy, Math.floor(this.clock.now() / 1000));
+    } catch {
+      return undefined;
+    }
+    this.cacheHits++;
+    return { claims: hit.claims, kid: hit.kid, cached: true };
   }
 
   /** Drops cached verifications whose claims match, e.g. `c => c.oid === deletedPrincipalId`. */
@@ -192,6 +210,12 @@ function checkShape(payload: Record<string, unknown>): TokenClaims {
   return payload as TokenClaims;
 }
 
+/** The verified-signature cache key: the token's SHA-256 (one-shot `crypto.hash` where Node has it). */
+const tokenKey: (token: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (token) => (crypto as unknown as { hash(alg: string, data: string, enc: string): string }).hash('sha256', token, 'base64')
+    : (token) => createHash('sha256').update(token).digest('base64');
+
 function checkPolicy(claims: Readonly<TokenClaims>, policy: VerifyPolicy, now: number): void {
   const skew = policy.clockSkewSec ?? DEFAULT_SKEW_SEC;
   // Same boundaries as jose: expired when exp <= now - skew, premature when nbf > now + skew.
@@ -236,6 +260,19 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * case-sensitive, and no other URL normalisation (ports, percent-encoding) is applied, as Entra does not either.
  */
 export function normalizeAudience(aud: string): string {
+  // Every bearer request normalizes its surface's few accepted audiences and the token's: remember them.
+  const known = normalized.get(aud);
+  if (known !== undefined) return known;
+  const n = normalizeUncached(aud);
+  if (aud.length <= 512) {
+    if (normalized.size >= 1024) normalized.clear();
+    normalized.set(aud, n);
+  }
+  return n;
+}
+const normalized = new Map<string, string>();
+
+function normalizeUncached(aud: string): string {
   const m = URL_LIKE.exec(aud);
   const s = m ? `${m[1]!.toLowerCase()}://${m[2]!.toLowerCase()}${m[3]!}` : GUID.test(aud) ? aud.toLowerCase() : aud;
   return s.replace(/\/+$/, '');

@@ -252,6 +252,31 @@ describe('TokenVerifier: cache', () => {
     expect(await reasonOf(fx.verifier.verify(t.token, armPolicy()))).toBe('exp');
   });
 
+  it('verifyIfCached answers only what a cache hit of verify would accept, without a promise', async () => {
+    const fx = await fixture();
+    const t = fx.issuer.issue(miRequest({ lifetimeSec: 3600 }));
+    expect(fx.verifier.verifyIfCached(t.token, armPolicy())).toBeUndefined(); // never verified
+    const first = await fx.verifier.verify(t.token, armPolicy());
+    expect(fx.verifier.verifyIfCached(t.token, armPolicy())).toEqual({ claims: first.claims, kid: first.kid, cached: true });
+    // Each call's policy still applies; a failure is left to verify, which names it.
+    expect(fx.verifier.verifyIfCached(t.token, armPolicy({ audiences: ['https://vault.azure.net'] }))).toBeUndefined();
+    expect(fx.verifier.verifyIfCached(t.token, armPolicy({ tenantId: OTHER_TENANT }))).toBeUndefined();
+    expect(fx.verifier.verifyIfCached(`${t.token}x`, armPolicy())).toBeUndefined();
+    fx.verifier.invalidateWhere(() => true);
+    expect(fx.verifier.verifyIfCached(t.token, armPolicy())).toBeUndefined();
+    await fx.verifier.verify(t.token, armPolicy());
+    fx.clock.advance(3600 + 300);
+    expect(fx.verifier.verifyIfCached(t.token, armPolicy())).toBeUndefined(); // expired
+    // A retired key: verify reports kid; verifyIfCached does not vouch for it.
+    const gx = await fixture();
+    const u = gx.issuer.issue(miRequest({ lifetimeSec: 3600 }));
+    await gx.verifier.verify(u.token, armPolicy());
+    await gx.keys.rotate();
+    await gx.keys.rotate();
+    gx.clock.advance(gx.keys.maxTokenLifetimeSec + 600);
+    expect(gx.verifier.verifyIfCached(u.token, armPolicy({ clockSkewSec: 10 * 86_400 }))).toBeUndefined();
+  });
+
   it('invalidateWhere drops the tokens of one identity only', async () => {
     const v = new TokenVerifier(f.keys, f.clock);
     const a = f.issuer.issue(miRequest({ subjectOid: 'deleted' })).token;
