@@ -44,6 +44,11 @@ export class Directory {
     this.byObjectId.delete(objectId);
   }
 
+  /** The principal if this replica has it in memory; undefined when deleted or not loaded (then use `get`). */
+  peek(objectId: string): Principal | undefined {
+    return this.byObjectId.get(objectId.toLowerCase()) ?? undefined;
+  }
+
   async get(objectId: string): Promise<Principal | undefined> {
     const id = objectId.toLowerCase();
     const cached = this.byObjectId.get(id);

@@ -5,13 +5,12 @@ import type { AccessControl } from '../core/access.js';
 import type { Caller } from '../core/caller.js';
 import { KeylessError, isKeylessError } from '../core/errors.js';
 import type { DataAccessEvent } from '../server/plugin.js';
-import { policyGrants } from './access-policy.js';
 import { authenticate, type AuthenticateDeps } from './authenticate.js';
+import { decideKvAccess } from './authorize.js';
 import { challengeResource } from './challenge.js';
 import { badParameter, invalidSecretName, kvError, missingApiVersion, secretDisabled, serializeKvError } from './errors.js';
-import { forbiddenByPolicy, forbiddenByRbac } from './forbidden.js';
-import { hostPort, isValidSecretName, vaultBaseUrl, vaultNameFromHost } from './names.js';
-import { SECRET_OPERATIONS, type SecretOperation, type SecretOperationName } from './operations.js';
+import { hostPort, isValidSecretName, vaultAudiences, vaultBaseUrl, vaultNameFromHost } from './names.js';
+import type { SecretOperationName } from './operations.js';
 import { decodeSkipToken, nextLink, PagingError, parseMaxResults } from './paging.js';
 import { deletedSecretBundle, secretBundle, secretItem } from './render.js';
 import { parseJsonBody, parseRestore, parseSetSecret, parseUpdateSecret } from './requests.js';
@@ -99,47 +98,14 @@ export function createKeyVaultApp(deps: KeyVaultAppDeps): FastifyInstance {
   }
 
   function audiences(port: string | undefined): string[] {
-    const a = ['https://vault.azure.net', `https://vault.${deps.dnsSuffix}`, `https://vault.${deps.dnsSuffix}:${deps.port}`];
-    if (port) a.push(`https://vault.${deps.dnsSuffix}:${port}`);
-    return a;
+    return vaultAudiences(deps.dnsSuffix, deps.port, port);
   }
 
-  /** RBAC data actions on vaults with enableRbacAuthorization, the vault's access policies otherwise. */
+  /** Decides (authorize.ts), records the decision, and refuses a denied request with Key Vault's 403. */
   function authorize(ctx: Ctx, opName: SecretOperationName, secretName: string | undefined): void {
-    const op: SecretOperation = SECRET_OPERATIONS[opName];
-    const { vault, caller } = ctx;
-    const scope = op.scope === 'secret' && secretName ? `${vault.id}/secrets/${secretName}` : vault.id;
-    const event = { surface: 'keyvault' as const, principalId: caller.objectId, appId: caller.appId, via: caller.via, action: op.dataAction, scope };
-    if (vault.rbac) {
-      const r = deps.access.check({ principalId: caller.objectId, action: op.dataAction, isDataAction: true, scope });
-      if (r.allowed) {
-        deps.recordDataAccess({ ...event, allowed: true, status: 200, summary: r.summary });
-        return;
-      }
-      deps.recordDataAccess({ ...event, allowed: false, status: 403, summary: r.summary, explanation: r.explanation });
-      throw forbiddenByRbac({
-        caller,
-        action: op.dataAction,
-        resource: scope,
-        vaultName: vault.name,
-        location: vault.location,
-        denyAssignmentId: denyAssignmentOf(r.explanation),
-        summary: r.summary,
-        explanation: r.explanation,
-      });
-    }
-    const granted = policyGrants(vault.accessPolicies, caller, op.kind, op.permission);
-    // The server-wide mode applies to both models: audit and off let a denial through, but it is recorded.
-    const allowed = granted || deps.access.mode !== 'enforce';
-    const denial = granted ? undefined : forbiddenByPolicy({ caller, kind: op.kind, permission: op.permission, vaultName: vault.name, location: vault.location });
-    deps.recordDataAccess({
-      ...event,
-      action: `${op.kind}/${op.permission} (access policy; ${op.dataAction})`,
-      allowed,
-      status: allowed ? 200 : 403,
-      ...(denial ? { summary: String(denial.extra['summary']), explanation: denial.extra['explanation'] } : {}),
-    });
-    if (!allowed && denial) throw denial;
+    const d = decideKvAccess(deps.access, ctx.vault, ctx.caller, opName, secretName);
+    deps.recordDataAccess(d.event);
+    if (!d.allowed && d.denial) throw d.denial;
   }
 
   async function operate(ctx: Ctx, op: SecretOperationName, name: string | undefined, version: string | undefined): Promise<{ status: number; body?: unknown }> {
@@ -212,14 +178,6 @@ function paging(query: Record<string, string>): { size: number; explicit: boolea
     if (e instanceof PagingError) throw badParameter(e.message);
     throw e;
   }
-}
-
-function denyAssignmentOf(explanation: unknown): string | undefined {
-  // Read structurally: the explanation is the engine's (authz/types.ts Explanation), opaque to surfaces.
-  const e = explanation as { reason?: string; denyAssignments?: { outcome?: string; denyAssignmentId?: string; name?: string }[] } | undefined;
-  if (e?.reason !== 'denied-by-deny-assignment') return undefined;
-  const d = e.denyAssignments?.find((x) => x.outcome === 'applied');
-  return d?.denyAssignmentId ?? d?.name;
 }
 
 function setHeaders(req: FastifyRequest, reply: FastifyReply): void {

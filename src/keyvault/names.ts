@@ -42,3 +42,13 @@ export function vaultBaseUrl(name: string, dnsSuffix: string, port: number | str
 export function vaultEnvName(name: string): string {
   return `KEYLESS_VAULT_${name.toUpperCase().replace(/-/g, '_')}_URL`;
 }
+
+/**
+ * Token audiences a vault accepts: Azure's, and the vault host under the suffix with and without the listener's
+ * port and the port the client named in Host (clients.md §3.2).
+ */
+export function vaultAudiences(dnsSuffix: string, serverPort: number, requestPort: string | undefined): string[] {
+  const a = ['https://vault.azure.net', `https://vault.${dnsSuffix}`, `https://vault.${dnsSuffix}:${serverPort}`];
+  if (requestPort) a.push(`https://vault.${dnsSuffix}:${requestPort}`);
+  return a;
+}

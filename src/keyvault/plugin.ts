@@ -2,7 +2,8 @@ import { keyVaultArmProviders } from '../arm/providers/keyvault.js';
 import type { KeylessPlugin, PluginContext } from '../server/plugin.js';
 import type { ArmDocument } from '../resources/index.js';
 import { createKeyVaultApp } from './app.js';
-import { vaultBaseUrl, vaultEnvName } from './names.js';
+import { createFastGet } from './fast-get.js';
+import { vaultAudiences, vaultBaseUrl, vaultEnvName } from './names.js';
 import { SecretService } from './secrets.js';
 import { VaultLifecycle } from './vault-lifecycle.js';
 import { VaultRegistry } from './vault-registry.js';
@@ -48,7 +49,18 @@ export const keyVaultPlugin: KeylessPlugin = {
       recordDataAccess: (e) => ctx.recordDataAccess(e),
     });
     await app.ready();
-    ctx.mountSurface('keyvault', (req, res) => app.routing(req, res));
+    const fastGet = createFastGet({
+      dnsSuffix: config.dnsSuffix,
+      access: ctx.access,
+      vaults,
+      secrets,
+      cachedCaller: (t, a) => ctx.cachedBearer(t, a),
+      audiences: (port) => vaultAudiences(config.dnsSuffix, ctx.port, port),
+      recordDataAccess: (e) => ctx.recordDataAccess(e),
+    });
+    ctx.mountSurface('keyvault', (req, res) => {
+      if (!fastGet(req, res)) app.routing(req, res);
+    });
 
     ctx.addVmEnvironment(async () => {
       const env: Record<string, string> = {};

@@ -101,6 +101,11 @@ export class SecretService {
     });
   }
 
+  /** The latest version if it is in the cache (no query, no open); undefined otherwise (then use `get`). */
+  peekLatest(vault: VaultInfo, name: string): OpenSecret | undefined {
+    return this.latest.get(vault.nameKey, name.toLowerCase());
+  }
+
   /** The latest version (no `version`) or a given one, with its value opened. Disabled-ness is the caller's call. */
   async get(vault: VaultInfo, name: string, version?: string): Promise<OpenSecret> {
     // Only the latest is cached: that is what applications read on every start and refresh.

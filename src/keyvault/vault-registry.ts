@@ -28,6 +28,12 @@ export class VaultRegistry {
     });
   }
 
+  /** The vault if its cached entry is fresh; undefined otherwise (then use `get`). */
+  peek(name: string): VaultInfo | undefined {
+    const hit = this.cache.get(name.toLowerCase());
+    return hit && this.now() - hit.at < this.ttlMs ? hit.info : undefined;
+  }
+
   async get(name: string): Promise<VaultInfo | undefined> {
     const key = name.toLowerCase();
     const hit = this.cache.get(key);

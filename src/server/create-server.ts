@@ -55,6 +55,7 @@ import { renderExplanation } from '../authz/explain.js';
 import { dataKeyStore, signingKeyRepository } from './persistence.js';
 import { sweepOnServerStart } from '../isolation/cleanup.js';
 import { createOpsHandler } from './ops.js';
+import type { Caller } from '../core/caller.js';
 import type { PluginContext } from './plugin.js';
 import { plugins } from './plugins.js';
 import { createPortal } from '../portal/index.js';
@@ -323,6 +324,19 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     armProviders.push(activityLogProvider({ query: (q) => audit.query(q) }));
     const surfaces: Partial<Record<'keyvault' | 'blob', (q: IncomingMessage, s: ServerResponse) => void>> = {};
     const envContributors: (() => Promise<Record<string, string>> | Record<string, string>)[] = [];
+    const dataPlaneIssuers = [issuerV1(tenantId), `${base}/${tenantId}/v2.0`];
+    // One Caller per verified claims object (the verifier caches and freezes those), so a cached token costs no allocation.
+    const callers = new WeakMap<object, Caller>();
+    const bearerCaller = (claims: Readonly<Record<string, unknown>>): Caller => {
+      let caller = callers.get(claims);
+      if (!caller) {
+        const oid = String(claims['oid'] ?? '');
+        const appId = String(claims['appid'] ?? claims['azp'] ?? '');
+        caller = Object.freeze({ objectId: oid.toLowerCase(), appId, tenantId, via: 'bearer', clientName: appId, claims });
+        callers.set(claims, caller);
+      }
+      return caller;
+    };
     const pluginCtx: PluginContext = {
       config,
       log,
@@ -339,11 +353,15 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       loginBase: base,
       // Data planes get the caller only when the token names a principal that still exists (docs/security.md).
       verifyBearer: requireLivePrincipal(async (token, auds) => {
-        const { claims } = await verifier.verify(token, { audiences: auds, issuers: [issuerV1(tenantId), `${base}/${tenantId}/v2.0`], tenantId });
-        const oid = String(claims['oid'] ?? '');
-        const appId = String(claims['appid'] ?? claims['azp'] ?? '');
-        return { objectId: oid.toLowerCase(), appId, tenantId, via: 'bearer', clientName: appId, claims };
+        const { claims } = await verifier.verify(token, { audiences: auds, issuers: dataPlaneIssuers, tenantId });
+        return bearerCaller(claims);
       }, async (oid) => Boolean(await directory.get(oid))),
+      cachedBearer: (token, auds) => {
+        const v = verifier.verifyIfCached(token, { audiences: auds, issuers: dataPlaneIssuers, tenantId });
+        if (!v) return undefined;
+        const caller = bearerCaller(v.claims);
+        return caller.objectId && directory.peek(caller.objectId) ? caller : undefined;
+      },
       addArmProvider: (p) => armProviders.push(p),
       mountSurface: (name, handler) => (surfaces[name] = handler),
       recordDataAccess: (e) => {

@@ -42,6 +42,11 @@ export interface PluginContext {
   loginBase: string;
   /** Verifies a Keyless-issued bearer token for one of `audiences` whose principal still exists; throws KeylessError(401) with extra.reason. */
   verifyBearer(token: string, audiences: string[]): Promise<Caller>;
+  /**
+   * `verifyBearer` without a promise for a token verified before: the caller when the cached verification still
+   * holds (key published, policy met) and the principal is in memory; undefined otherwise, for `verifyBearer`.
+   */
+  cachedBearer(token: string, audiences: string[]): Caller | undefined;
   /** Adds an ARM resource provider (Microsoft.KeyVault/vaults …). */
   addArmProvider(p: ProviderHandler): void;
   /** Mounts the handler for a host-routed surface. */

@@ -1,0 +1,123 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccessControl } from '../core/access.js';
+import type { Caller } from '../core/caller.js';
+import type { DataAccessEvent } from '../core/data-access.js';
+import { decideKvAccess } from './authorize.js';
+import { hostPort, isValidSecretName, vaultBaseUrl, vaultNameFromHost } from './names.js';
+import { secretBundle } from './render.js';
+import { routeKeyVault } from './route.js';
+import type { SecretService, SecretVersionView } from './secrets.js';
+import type { VaultInfo } from './vault-info.js';
+import type { VaultRegistry } from './vault-registry.js';
+
+export interface FastGetDeps {
+  dnsSuffix: string;
+  access: AccessControl;
+  vaults: Pick<VaultRegistry, 'peek'>;
+  secrets: Pick<SecretService, 'peekLatest'>;
+  /** The caller of an already verified token whose principal is known to exist; undefined otherwise. */
+  cachedCaller(token: string, audiences: string[]): Caller | undefined;
+  audiences(port: string | undefined): string[];
+  recordDataAccess(e: DataAccessEvent): void;
+}
+
+/** What one (Host, request-target) pair means, worked out once. */
+interface Target {
+  vaultName: string;
+  base: string;
+  secretName: string;
+  audiences: string[];
+  /** The secret's authorization scope, for the vault id it was built from. */
+  vaultId?: string;
+  scope?: string;
+}
+
+const MAX_TARGETS = 1_000;
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * The hot read of the Key Vault data plane — get the latest version of a secret, as applications do at start and
+ * on every refresh — answered without the framework, the URL parser or a promise when everything it needs is in
+ * memory: the vault, a token whose signature was verified before (principal still present), a granting decision
+ * and the secret's latest version. It runs the same steps as the full pipeline (app.ts) on the same data, through
+ * the same decision (authorize.ts) and audit record. Anything else — another method or path form, an unknown or
+ * stale vault, a new or bad token, a denial, a cache miss, a disabled secret — returns false before any side
+ * effect, and the full pipeline answers with its exact errors.
+ */
+export function createFastGet(deps: FastGetDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const targets = new Map<string, Target | null>();
+  const bodies = new WeakMap<SecretVersionView, { vault: VaultInfo; base: string; value: string; body: Buffer }>();
+
+  return (req, res) => {
+    if (req.method !== 'GET') return false;
+    const auth = req.headers.authorization;
+    if (typeof auth !== 'string' || !auth.startsWith('Bearer ') || auth.includes(' ', 7)) return false;
+    const host = req.headers.host;
+    const target = targetOf(host, req.url);
+    if (!target) return false;
+    const vault = deps.vaults.peek(target.vaultName);
+    if (!vault) return false;
+    const caller = deps.cachedCaller(auth.slice(7), target.audiences);
+    if (!caller) return false;
+    if (target.vaultId !== vault.id) {
+      target.vaultId = vault.id;
+      target.scope = `${vault.id}/secrets/${target.secretName}`;
+    }
+    const decision = decideKvAccess(deps.access, vault, caller, 'get', target.secretName, target.scope);
+    if (!decision.allowed) return false;
+    const open = deps.secrets.peekLatest(vault, target.secretName);
+    if (!open || !open.view.enabled) return false;
+
+    deps.recordDataAccess(decision.event);
+    const body = bodyOf(open.view, open.value, vault, target.base);
+    res.statusCode = 200;
+    res.setHeader('cache-control', 'no-cache');
+    if (vault.location) res.setHeader('x-ms-keyvault-region', vault.location);
+    res.setHeader('x-ms-keyvault-service-version', 'keyless');
+    const clientRequestId = req.headers['x-ms-client-request-id'];
+    if (typeof clientRequestId === 'string') res.setHeader('x-ms-client-request-id', clientRequestId);
+    res.setHeader('content-type', JSON_TYPE);
+    res.setHeader('content-length', body.length);
+    res.end(body);
+    return true;
+  };
+
+  function targetOf(host: string | undefined, url: string | undefined): Target | undefined {
+    if (!host || !url) return undefined;
+    const key = `${host}\u0000${url}`;
+    let t = targets.get(key);
+    if (t === undefined) {
+      t = parseTarget(host, url);
+      if (targets.size >= MAX_TARGETS) targets.clear();
+      targets.set(key, t);
+    }
+    return t ?? undefined;
+  }
+
+  /** Only `GET /secrets/{name}[/]` with an api-version and nothing else the full pipeline would have to judge. */
+  function parseTarget(host: string, rawUrl: string): Target | null {
+    const vaultName = vaultNameFromHost(host, deps.dnsSuffix);
+    if (!vaultName) return null;
+    let url: URL;
+    try {
+      url = new URL(rawUrl, 'https://kv.invalid');
+    } catch {
+      return null;
+    }
+    const params = [...url.searchParams];
+    if (params.length !== 1 || params[0]![0].toLowerCase() !== 'api-version' || !params[0]![1]) return null;
+    const route = routeKeyVault('GET', url.pathname);
+    if (!route || route.op !== 'get' || route.version !== undefined || !route.name || !isValidSecretName(route.name)) return null;
+    const port = hostPort(host);
+    return { vaultName, base: vaultBaseUrl(vaultName, deps.dnsSuffix, port), secretName: route.name, audiences: deps.audiences(port) };
+  }
+
+  /** The serialized bundle, kept per cached version (and the vault and base URL it was rendered for). */
+  function bodyOf(view: SecretVersionView, value: string, vault: VaultInfo, base: string): Buffer {
+    const hit = bodies.get(view);
+    if (hit && hit.vault === vault && hit.base === base && hit.value === value) return hit.body;
+    const body = Buffer.from(JSON.stringify(secretBundle(base, view, vault, value)), 'utf8');
+    bodies.set(view, { vault, base, value, body });
+    return body;
+  }
+}
