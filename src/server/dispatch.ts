@@ -16,6 +16,8 @@ const LOGIN_PATH = /^\/[^/]+\/(oauth2\/(v2\.0\/)?token|(v2\.0\/)?\.well-known\/o
  */
 export function createDispatcher(opts: { dnsSuffix: string; handlers: Partial<Record<Surface, Handler>> }): Handler {
   const suffix = '.' + opts.dnsSuffix.toLowerCase();
+  // Named hosts are few and every request names one: their surface is worked out once (bounded).
+  const byHost = new Map<string, Surface | null>();
   return (req, res) => {
     const surface = pick(req);
     const h = surface ? opts.handlers[surface] : undefined;
@@ -29,7 +31,25 @@ export function createDispatcher(opts: { dnsSuffix: string; handlers: Partial<Re
   };
 
   function pick(req: IncomingMessage): Surface | undefined {
-    const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+    const rawHost = req.headers.host ?? '';
+    let named = byHost.get(rawHost);
+    if (named === undefined) {
+      named = namedSurface(rawHost.toLowerCase().replace(/:\d+$/, '')) ?? null;
+      if (byHost.size >= 1_000) byHost.clear();
+      byHost.set(rawHost, named);
+    }
+    if (named) return named;
+    const path = (req.url ?? '/').split('?')[0]!;
+    const first = path.replace(/^\/+/, '').split('/')[0]!.toLowerCase();
+    if (ARM_FIRST.has(first)) return 'arm';
+    if (LOGIN_FIRST.has(first) || GUID.test(first) || first === opts.dnsSuffix.toLowerCase() || LOGIN_PATH.test(path)) return 'login';
+    if (OPS_FIRST.has(first)) return 'ops';
+    if (first === 'portal' || first === '') return 'portal';
+    return 'blob';
+  }
+
+  /** The surface a host name under the DNS suffix selects by itself, if any. */
+  function namedSurface(host: string): Surface | undefined {
     if (host.endsWith(suffix)) {
       const label = host.slice(0, -suffix.length);
       if (label.endsWith('.vault')) return 'keyvault';
@@ -38,12 +58,6 @@ export function createDispatcher(opts: { dnsSuffix: string; handlers: Partial<Re
       if (label === 'login') return 'login';
       if (label === 'portal') return 'portal';
     }
-    const path = (req.url ?? '/').split('?')[0]!;
-    const first = path.replace(/^\/+/, '').split('/')[0]!.toLowerCase();
-    if (ARM_FIRST.has(first)) return 'arm';
-    if (LOGIN_FIRST.has(first) || GUID.test(first) || first === opts.dnsSuffix.toLowerCase() || LOGIN_PATH.test(path)) return 'login';
-    if (OPS_FIRST.has(first)) return 'ops';
-    if (first === 'portal' || first === '') return 'portal';
-    return 'blob';
+    return undefined;
   }
 }
