@@ -116,11 +116,13 @@ type QueryParams = { get(name: string): string | undefined };
  * against a caller cycling through query strings.
  */
 class TokenRequests {
-  private readonly entries = new Map<string, ManagedIdentityRequest>();
+  // Per VM, then per query: the VM's key is one long string object reused by every request (its hash is kept).
+  private readonly byHost = new Map<string, Map<string, ManagedIdentityRequest>>();
+  private size = 0;
 
   get(hostKey: string, query: string): ManagedIdentityRequest {
-    const key = `${hostKey}\n${query}`;
-    const hit = this.entries.get(key);
+    let entries = this.byHost.get(hostKey);
+    const hit = entries?.get(query);
     if (hit) return hit;
     const params = singleValued(new URLSearchParams(query));
     if (!params.get('api-version')) throw new KeylessError(400, 'invalid_request', "Required query variable 'api-version' is missing");
@@ -132,8 +134,14 @@ class TokenRequests {
       endpoint: 'imds',
       selector: { clientId: params.get('client_id'), objectId: params.get('object_id'), resourceId: params.get('msi_res_id') ?? params.get('mi_res_id') },
     };
-    if (this.entries.size >= 1_000) this.entries.clear();
-    this.entries.set(key, input);
+    if (this.size >= 1_000) {
+      this.byHost.clear();
+      this.size = 0;
+      entries = undefined;
+    }
+    if (!entries) this.byHost.set(hostKey, (entries = new Map()));
+    entries.set(query, input);
+    this.size++;
     return input;
   }
 }

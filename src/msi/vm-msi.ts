@@ -51,6 +51,8 @@ export function withVmMsiEndpoint(imds: Handler, deps: VmMsiDeps): Handler {
 /** Every IMDS request passes here: the cheap test rules most of them out before the exact one. */
 export function isMsiTokenRequest(url: string | undefined): boolean {
   const u = url ?? '/';
+  // Case-insensitive 'msi' anywhere: the exact test below runs only for URLs that could match.
+  if (!/msi/i.test(u)) return false;
   const q = u.indexOf('?');
   const path = q < 0 ? u : u.slice(0, q);
   return MSI_TOKEN_TAIL.test(path) && canonicalPath(path) === MSI_TOKEN_PATH;
