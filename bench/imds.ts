@@ -15,7 +15,7 @@ export async function benchImds(runs = Number(process.env['BENCH_RUNS'] ?? 5), s
   const tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyless-bench-tls-'));
   await ensurePki({ dir: tlsDir, dnsSuffix: 'keyless.localhost', extraDnsNames: ['localhost'] });
   const keyless = await startFixture('bench/servers/keyless-imds.ts', { KEYLESS_BENCH_TLS_DIR: tlsDir });
-  const bare = await startFixture('bench/servers/bare-http.ts', { BENCH_BODY: keyless.info.sample });
+  const bare = await startFixture('bench/servers/bare-http.ts', { BENCH_BODY: keyless.info.sample, BENCH_SERVER_HEADER: keyless.info.server ?? '' });
   const rows: Record<string, number[]> = { cached: [], bare: [], miss: [], jose: [] };
   const p99: Record<string, number[]> = { cached: [], bare: [], miss: [] };
   try {

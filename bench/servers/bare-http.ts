@@ -2,12 +2,15 @@
 import http from 'node:http';
 
 const body = Buffer.from(process.env['BENCH_BODY'] ?? '{}');
-const server = http.createServer({ keepAlive: true }, (_req, res) => {
-  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length });
+// IMDS names itself in a Server header; the baseline sends the same bytes.
+const server = process.env['BENCH_SERVER_HEADER'];
+const headers = ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(body.length), ...(server ? ['Server', server] : [])];
+const httpServer = http.createServer({ keepAlive: true }, (_req, res) => {
+  res.writeHead(200, headers);
   res.end(body);
 });
-server.listen(0, '127.0.0.1', () => {
-  const a = server.address() as { port: number };
+httpServer.listen(0, '127.0.0.1', () => {
+  const a = httpServer.address() as { port: number };
   process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${a.port}` }) + '\n');
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => httpServer.close(() => process.exit(0)));

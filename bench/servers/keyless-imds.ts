@@ -14,8 +14,9 @@ const vm = await fetchJson(`${k.endpoints.resourceManager}${rg}/providers/Micros
 });
 const imds = k.imdsEndpoint(vm.id)!;
 const path = '/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net';
-const sample = await (await fetch(`${imds}${path}`, { headers: { Metadata: 'true' } })).text();
-process.stdout.write(JSON.stringify({ imds, path, sample }) + '\n');
+const answer = await fetch(`${imds}${path}`, { headers: { Metadata: 'true' } });
+const sample = await answer.text();
+process.stdout.write(JSON.stringify({ imds, path, sample, server: answer.headers.get('server') }) + '\n');
 process.on('SIGTERM', () => void k.stop().then(() => process.exit(0)));
 
 async function fetchJson(url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<any> {
