@@ -217,6 +217,17 @@ describe('TokenVerifier: public messages mirror ARM', () => {
   });
 });
 
+/** A token verified (so cached) under a key that two rotations and the maximum lifetime then purged. */
+async function cachedTokenOfPurgedKey(): Promise<{ verifier: TokenVerifier; token: string }> {
+  const fx = await fixture();
+  const t = fx.issuer.issue(miRequest({ lifetimeSec: 3600 }));
+  await fx.verifier.verify(t.token, armPolicy());
+  await fx.keys.rotate();
+  await fx.keys.rotate();
+  fx.clock.advance(fx.keys.maxTokenLifetimeSec + 600);
+  return { verifier: fx.verifier, token: t.token };
+}
+
 describe('TokenVerifier: cache', () => {
   it('checks the signature once per token; later calls are cache hits', async () => {
     const { issuer, keys, clock } = f;
@@ -268,13 +279,8 @@ describe('TokenVerifier: cache', () => {
     fx.clock.advance(3600 + 300);
     expect(fx.verifier.verifyIfCached(t.token, armPolicy())).toBeUndefined(); // expired
     // A retired key: verify reports kid; verifyIfCached does not vouch for it.
-    const gx = await fixture();
-    const u = gx.issuer.issue(miRequest({ lifetimeSec: 3600 }));
-    await gx.verifier.verify(u.token, armPolicy());
-    await gx.keys.rotate();
-    await gx.keys.rotate();
-    gx.clock.advance(gx.keys.maxTokenLifetimeSec + 600);
-    expect(gx.verifier.verifyIfCached(u.token, armPolicy({ clockSkewSec: 10 * 86_400 }))).toBeUndefined();
+    const retired = await cachedTokenOfPurgedKey();
+    expect(retired.verifier.verifyIfCached(retired.token, armPolicy({ clockSkewSec: 10 * 86_400 }))).toBeUndefined();
   });
 
   it('invalidateWhere drops the tokens of one identity only', async () => {
@@ -292,13 +298,8 @@ describe('TokenVerifier: cache', () => {
   });
 
   it('a cached token whose key is purged fails with reason kid', async () => {
-    const fx = await fixture();
-    const t = fx.issuer.issue(miRequest({ lifetimeSec: 3600 }));
-    await fx.verifier.verify(t.token, armPolicy());
-    await fx.keys.rotate();
-    await fx.keys.rotate();
-    fx.clock.advance(fx.keys.maxTokenLifetimeSec + 600);
-    expect(await reasonOf(fx.verifier.verify(t.token, armPolicy({ clockSkewSec: 10 * 86_400 })))).toBe('kid');
+    const retired = await cachedTokenOfPurgedKey();
+    expect(await reasonOf(retired.verifier.verify(retired.token, armPolicy({ clockSkewSec: 10 * 86_400 })))).toBe('kid');
   });
 
   it('is bounded (LRU) and can be disabled', async () => {
