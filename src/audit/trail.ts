@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { timeOrderedGuid } from '../core/ids.js';
+import { boundedMemo } from '../core/memo.js';
 import { tryParseScope } from '../core/scope.js';
 import type { Store } from '../store/index.js';
 import { insertEvents, purgeBefore, queryEvents, usage, type NewAuditRow } from './repository.js';
@@ -47,7 +48,7 @@ export class AuditTrail {
   dropped = 0;
   private readonly listeners: ((row: NewAuditRow) => void)[] = [];
   /** Data-plane events name the same few scopes over and over. */
-  private readonly scopes = new ScopeMemo();
+  private readonly parseScope = boundedMemo(tryParseScope, 2048);
 
   constructor(
     private readonly store: Store,
@@ -139,7 +140,7 @@ export class AuditTrail {
       for (const l of this.listeners) l(same);
       return;
     }
-    const scope = this.scopes.parse(e.scope);
+    const scope = this.parseScope(e.scope);
     const result: AuditResult = !e.allowed ? 'denied' : e.status < 400 ? 'succeeded' : 'failed';
     const row = this.enqueue({
       at,
@@ -260,17 +261,4 @@ function keptClaims(claims: Record<string, unknown> | undefined): Record<string,
     out[CLAIM_NAMES[k] ?? k] = String(v);
   }
   return out;
-}
-
-/** tryParseScope, remembered per string (bounded; cleared when full). */
-class ScopeMemo {
-  private readonly entries = new Map<string, ReturnType<typeof tryParseScope>>();
-
-  parse(s: string): ReturnType<typeof tryParseScope> {
-    if (this.entries.has(s)) return this.entries.get(s);
-    const parsed = tryParseScope(s);
-    if (this.entries.size >= 2048) this.entries.clear();
-    this.entries.set(s, parsed);
-    return parsed;
-  }
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { boundedMemo } from '../core/memo.js';
 
 export type Surface = 'arm' | 'login' | 'keyvault' | 'blob' | 'portal' | 'ops';
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -17,7 +18,7 @@ const LOGIN_PATH = /^\/[^/]+\/(oauth2\/(v2\.0\/)?token|(v2\.0\/)?\.well-known\/o
 export function createDispatcher(opts: { dnsSuffix: string; handlers: Partial<Record<Surface, Handler>> }): Handler {
   const suffix = '.' + opts.dnsSuffix.toLowerCase();
   // Named hosts are few and every request names one: their surface is worked out once (bounded).
-  const byHost = new Map<string, Surface | null>();
+  const namedHost = boundedMemo((rawHost) => namedSurface(rawHost.toLowerCase().replace(/:\d+$/, '')), 1_000);
   return (req, res) => {
     const surface = pick(req);
     const h = surface ? opts.handlers[surface] : undefined;
@@ -31,13 +32,7 @@ export function createDispatcher(opts: { dnsSuffix: string; handlers: Partial<Re
   };
 
   function pick(req: IncomingMessage): Surface | undefined {
-    const rawHost = req.headers.host ?? '';
-    let named = byHost.get(rawHost);
-    if (named === undefined) {
-      named = namedSurface(rawHost.toLowerCase().replace(/:\d+$/, '')) ?? null;
-      if (byHost.size >= 1_000) byHost.clear();
-      byHost.set(rawHost, named);
-    }
+    const named = namedHost(req.headers.host ?? '');
     if (named) return named;
     const path = (req.url ?? '/').split('?')[0]!;
     const first = path.replace(/^\/+/, '').split('/')[0]!.toLowerCase();

@@ -1,6 +1,7 @@
 import crypto, { createHash } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import type { Clock } from '../core/clock.js';
+import { boundedMemo } from '../core/memo.js';
 import { isKeylessError } from '../core/errors.js';
 import { b64urlDecode, isB64url } from './base64url.js';
 import {
@@ -259,18 +260,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * (RFC 3986 §6.2.2.1) and clients disagree on the trailing slash (az sends it, the SDKs do not). The path stays
  * case-sensitive, and no other URL normalisation (ports, percent-encoding) is applied, as Entra does not either.
  */
-export function normalizeAudience(aud: string): string {
-  // Every bearer request normalizes its surface's few accepted audiences and the token's: remember them.
-  const known = normalized.get(aud);
-  if (known !== undefined) return known;
-  const n = normalizeUncached(aud);
-  if (aud.length <= 512) {
-    if (normalized.size >= 1024) normalized.clear();
-    normalized.set(aud, n);
-  }
-  return n;
-}
-const normalized = new Map<string, string>();
+export const normalizeAudience: (aud: string) => string = boundedMemo((aud) => normalizeUncached(aud), 1024, (aud) => aud.length <= 512);
 
 function normalizeUncached(aud: string): string {
   const m = URL_LIKE.exec(aud);
