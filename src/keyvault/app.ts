@@ -9,6 +9,7 @@ import { authenticate, type AuthenticateDeps } from './authenticate.js';
 import { decideKvAccess } from './authorize.js';
 import { challengeResource } from './challenge.js';
 import { badParameter, invalidSecretName, kvError, missingApiVersion, secretDisabled, serializeKvError } from './errors.js';
+import { kvResponseHeaders } from './headers.js';
 import { hostPort, isValidSecretName, vaultAudiences, vaultBaseUrl, vaultNameFromHost } from './names.js';
 import type { SecretOperationName } from './operations.js';
 import { decodeSkipToken, nextLink, PagingError, parseMaxResults } from './paging.js';
@@ -182,12 +183,8 @@ function paging(query: Record<string, string>): { size: number; explicit: boolea
 
 function setHeaders(req: FastifyRequest, reply: FastifyReply): void {
   const vault = (req as FastifyRequest & { vault?: VaultInfo }).vault;
-  reply.header('cache-control', 'no-cache');
   reply.header('x-ms-request-id', randomUUID());
-  if (vault?.location) reply.header('x-ms-keyvault-region', vault.location);
-  reply.header('x-ms-keyvault-service-version', 'keyless');
-  const clientRequestId = req.headers['x-ms-client-request-id'];
-  if (typeof clientRequestId === 'string') reply.header('x-ms-client-request-id', clientRequestId);
+  for (const [k, v] of kvResponseHeaders(vault?.location, req.headers['x-ms-client-request-id'])) reply.header(k, v);
 }
 
 const headerSafe = (s: string): string => s.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
