@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import type { AccessCheck, AccessControl, AccessResult } from '../core/access.js';
+import { CellCounter, CellHistogram, type HistogramCell } from './metric-cells.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
@@ -24,36 +25,27 @@ const MAX_LOGGED_PATH = 512;
  */
 export class KeylessMetrics {
   readonly registry = new Registry();
-  private readonly tokens = new Counter({
-    name: 'keyless_tokens_issued_total',
-    help: 'Token requests answered, by endpoint (imds, oauth2-v2 …), kind (managedIdentity, clientCredentials) and result (success, failure).',
-    labelNames: ['endpoint', 'kind', 'result'] as const,
-    registers: [this.registry],
-  });
-  private readonly cacheHits = new Counter({
-    name: 'keyless_token_cache_hits_total',
-    help: 'Managed-identity tokens served from the token cache instead of being signed.',
-    registers: [this.registry],
-  });
-  private readonly decisions = new Counter({
-    name: 'keyless_authz_decisions_total',
-    help: 'Authorization decisions by surface and result (allowed, denied) as enforced.',
-    labelNames: ['surface', 'result'] as const,
-    registers: [this.registry],
-  });
-  private readonly duration = new Histogram({
-    name: 'keyless_http_request_duration_seconds',
-    help: 'Time from request to response end, by surface, method and status code.',
-    labelNames: ['surface', 'method', 'status'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [this.registry],
-  });
-  private readonly auditEvents = new Counter({
-    name: 'keyless_audit_events_total',
-    help: 'Audit events recorded, by category (signin, activity, data) and result (succeeded, failed, denied).',
-    labelNames: ['category', 'result'] as const,
-    registers: [this.registry],
-  });
+  private readonly tokens = new CellCounter(
+    'keyless_tokens_issued_total',
+    'Token requests answered, by endpoint (imds, oauth2-v2 …), kind (managedIdentity, clientCredentials) and result (success, failure).',
+    ['endpoint', 'kind', 'result'],
+    this.registry,
+  );
+  private readonly cacheHits = new CellCounter('keyless_token_cache_hits_total', 'Managed-identity tokens served from the token cache instead of being signed.', [], this.registry).cell();
+  private readonly decisions = new CellCounter('keyless_authz_decisions_total', 'Authorization decisions by surface and result (allowed, denied) as enforced.', ['surface', 'result'], this.registry);
+  private readonly duration = new CellHistogram(
+    'keyless_http_request_duration_seconds',
+    'Time from request to response end, by surface, method and status code.',
+    ['surface', 'method', 'status'],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    this.registry,
+  );
+  private readonly auditEvents = new CellCounter(
+    'keyless_audit_events_total',
+    'Audit events recorded, by category (signin, activity, data) and result (succeeded, failed, denied).',
+    ['category', 'result'],
+    this.registry,
+  );
 
   /** `dropped` reads the audit trail's count of events it had to drop (a store that stopped answering). */
   constructor(opts: { auditDropped?: () => number } = {}) {
@@ -72,16 +64,16 @@ export class KeylessMetrics {
 
   /** SignInService.onSignIn listener. */
   signIn(e: { endpoint: string; kind: string; success: boolean; cached?: boolean | undefined }): void {
-    this.tokens.inc({ endpoint: e.endpoint, kind: e.kind, result: e.success ? 'success' : 'failure' });
-    if (e.cached === true) this.cacheHits.inc();
+    this.tokens.inc(e.endpoint, e.kind, e.success ? 'success' : 'failure');
+    if (e.cached === true) this.cacheHits.value++;
   }
 
   decision(surface: string, allowed: boolean): void {
-    this.decisions.inc({ surface, result: allowed ? 'allowed' : 'denied' });
+    this.decisions.inc(surface, allowed ? 'allowed' : 'denied');
   }
 
   auditEvent(category: string, result: string): void {
-    this.auditEvents.inc({ category, result });
+    this.auditEvents.inc(category, result);
   }
 
   /** An AccessControl that counts each check under `surface` (for surfaces that do not report decisions themselves). */
@@ -106,10 +98,19 @@ export class KeylessMetrics {
    */
   instrument(surface: string, handler: Handler, log: Logger, opts: { setRequestId?: boolean } = {}): (req: IncomingMessage, res: ServerResponse) => void {
     const setRequestId = opts.setRequestId ?? true;
+    // This surface's histogram cells by method and status, found once each.
+    const cells = new Map<string, Map<number, HistogramCell>>();
+    const cellFor = (rawMethod: string | undefined, status: number): HistogramCell => {
+      const method = rawMethod !== undefined && METHODS.has(rawMethod) ? rawMethod : 'OTHER';
+      let byStatus = cells.get(method);
+      if (!byStatus) cells.set(method, (byStatus = new Map()));
+      let cell = byStatus.get(status);
+      if (!cell) byStatus.set(status, (cell = this.duration.cell(surface, method, String(status))));
+      return cell;
+    };
     const done = (req: IncomingMessage, res: ServerResponse, start: bigint, generated: string | undefined, logging: boolean): void => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const method = METHODS.has(req.method ?? '') ? req.method! : 'OTHER';
-      this.duration.observe({ surface, method, status: String(res.statusCode) }, seconds);
+      cellFor(req.method, res.statusCode).observe(seconds);
       if (!logging) return;
       const requestId = headerValue(res.getHeader('x-ms-request-id')) ?? generated;
       const correlationId = headerValue(res.getHeader('x-ms-correlation-request-id'));
