@@ -47,6 +47,8 @@ export function writeFaultResponse(surface: FaultSurface, req: IncomingMessage, 
       body = JSON.stringify(serializeArmError(e));
       break;
     case 'keyvault':
+      // Key Vault answers carry an id the surface itself sets (the request-log wrapper does not for this surface).
+      headers['x-ms-request-id'] = randomUUID();
       body = JSON.stringify(serializeKvError(e));
       break;
     case 'blob': {

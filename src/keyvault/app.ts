@@ -18,6 +18,7 @@ import { parseJsonBody, parseRestore, parseSetSecret, parseUpdateSecret } from '
 import { routeKeyVault } from './route.js';
 import type { SecretService } from './secrets.js';
 import type { VaultInfo } from './vault-info.js';
+import { noteRequestId } from '../core/request-id.js';
 import type { VaultRegistry } from './vault-registry.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -183,7 +184,10 @@ function paging(query: Record<string, string>): { size: number; explicit: boolea
 
 function setHeaders(req: FastifyRequest, reply: FastifyReply): void {
   const vault = (req as FastifyRequest & { vault?: VaultInfo }).vault;
-  reply.header('x-ms-request-id', randomUUID());
+  const id = randomUUID();
+  reply.header('x-ms-request-id', id);
+  // Fastify writes its headers in one call, which getHeader cannot read back: the request log learns the id here.
+  noteRequestId(reply.raw, id);
   for (const [k, v] of kvResponseHeaders(vault?.location, req.headers['x-ms-client-request-id'])) reply.header(k, v);
 }
 

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessControl } from '../core/access.js';
 import type { Caller } from '../core/caller.js';
 import type { DataAccessEvent } from '../core/data-access.js';
+import { noteRequestId } from '../core/request-id.js';
 import { decideKvAccess } from './authorize.js';
 import { kvResponseHeaders } from './headers.js';
 import { hostPort, isValidSecretName, vaultBaseUrl, vaultNameFromHost } from './names.js';
@@ -33,6 +35,18 @@ interface Target {
   scope?: string;
 }
 
+/** A rendered answer: the bundle and the headers that do not change between requests. */
+interface Answer {
+  vault: VaultInfo;
+  base: string;
+  value: string;
+  body: Buffer;
+  /** Key Vault's own headers (kvResponseHeaders without the client's id), flattened name, value, name, value. */
+  kvHeaders: string[];
+  /** content-type and content-length. */
+  entity: string[];
+}
+
 const MAX_TARGETS = 1_000;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -47,7 +61,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  */
 export function createFastGet(deps: FastGetDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const targets = new Map<string, Target | null>();
-  const bodies = new WeakMap<SecretVersionView, { vault: VaultInfo; base: string; value: string; body: Buffer }>();
+  const answers = new WeakMap<SecretVersionView, Answer>();
 
   return (req, res) => {
     if (req.method !== 'GET') return false;
@@ -70,12 +84,14 @@ export function createFastGet(deps: FastGetDeps): (req: IncomingMessage, res: Se
     if (!open || !open.view.enabled) return false;
 
     deps.recordDataAccess(decision.event);
-    const body = bodyOf(open.view, open.value, vault, target.base);
-    res.statusCode = 200;
-    for (const [k, v] of kvResponseHeaders(vault.location, req.headers['x-ms-client-request-id'])) res.setHeader(k, v);
-    res.setHeader('content-type', JSON_TYPE);
-    res.setHeader('content-length', body.length);
-    res.end(body);
+    const answer = answerOf(open.view, open.value, vault, target.base);
+    // One array, in the full pipeline's order: Node writes it as given, with no per-header bookkeeping.
+    const id = randomUUID();
+    noteRequestId(res, id);
+    const client = req.headers['x-ms-client-request-id'];
+    const headers = typeof client === 'string' ? ['x-ms-request-id', id, ...answer.kvHeaders, 'x-ms-client-request-id', client, ...answer.entity] : ['x-ms-request-id', id, ...answer.kvHeaders, ...answer.entity];
+    res.writeHead(200, headers);
+    res.end(answer.body);
     return true;
   };
 
@@ -109,12 +125,20 @@ export function createFastGet(deps: FastGetDeps): (req: IncomingMessage, res: Se
     return { vaultName, base: vaultBaseUrl(vaultName, deps.dnsSuffix, port), secretName: route.name, audiences: deps.audiences(port) };
   }
 
-  /** The serialized bundle, kept per cached version (and the vault and base URL it was rendered for). */
-  function bodyOf(view: SecretVersionView, value: string, vault: VaultInfo, base: string): Buffer {
-    const hit = bodies.get(view);
-    if (hit && hit.vault === vault && hit.base === base && hit.value === value) return hit.body;
+  /** The serialized bundle and its fixed headers, kept per cached version (and the vault and base URL it was rendered for). */
+  function answerOf(view: SecretVersionView, value: string, vault: VaultInfo, base: string): Answer {
+    const hit = answers.get(view);
+    if (hit && hit.vault === vault && hit.base === base && hit.value === value) return hit;
     const body = Buffer.from(JSON.stringify(secretBundle(base, view, vault, value)), 'utf8');
-    bodies.set(view, { vault, base, value, body });
-    return body;
+    const answer: Answer = {
+      vault,
+      base,
+      value,
+      body,
+      kvHeaders: kvResponseHeaders(vault.location, undefined).flat(),
+      entity: ['content-type', JSON_TYPE, 'content-length', String(body.length)],
+    };
+    answers.set(view, answer);
+    return answer;
   }
 }

@@ -505,6 +505,8 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
             ...(surfaces.blob ? { blob: withFaults('blob', faults, surfaces.blob, { clock, targetNames: (q) => dataPlaneNames(q, 'blob', config.dnsSuffix) }) } : {}),
           },
           log,
+          // Key Vault sends its own id on every answer (and writes its hot one's headers as one array).
+          { ownRequestIds: ['keyvault'] },
         ),
       }),
     );

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeylessServer, resolveConfig, type StartedKeyless } from '../../../src/index.js';
 import { http } from '../../support/keyless.js';
 import { armAs, clientToken, group, imdsToken, vmBody } from './helpers.js';
+import { adminVaultToken, createVault, kv, vaultId } from '../keyvault/helpers.js';
 
 /** Issue 7 item 5: Prometheus metrics on the ops surface, and one structured, redacted log line per request. */
 describe('metrics and structured logs', () => {
@@ -94,6 +95,23 @@ describe('metrics and structured logs', () => {
     // Surfaces without their own id send the generated one, so a client can quote it.
     const health = await http('GET', `${k.endpoints.resourceManager}/health`);
     expect(lines.find((l) => l.msg === 'request' && l.path === '/health')?.reqId).toBe(health.headers['x-ms-request-id']);
+  });
+
+  it('Key Vault answers, the in-memory get included, are logged under the x-ms-request-id they sent', async () => {
+    await createVault(k, 'm-rg', 'kv-logged', { enableRbacAuthorization: true });
+    const admin = await adminVaultToken(k);
+    const oid = JSON.parse(Buffer.from(admin.split('.')[1]!, 'base64url').toString()).oid as string;
+    await k.assignRole({ principalId: oid, role: 'Key Vault Secrets Officer', scope: vaultId(k, 'm-rg', 'kv-logged') });
+    expect((await kv(k, admin, 'PUT', 'kv-logged', '/secrets/s1', { value: 'v' })).status).toBe(200);
+    // The first read takes the full pipeline, the repeats the in-memory path (fast-path.test.ts shows both answer alike).
+    const reads = [];
+    for (let i = 0; i < 3; i++) reads.push(await kv(k, admin, 'GET', 'kv-logged', '/secrets/s1'));
+    const ids = reads.map((r) => String(r.headers['x-ms-request-id']));
+    expect(new Set(ids).size).toBe(3);
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(lines.find((l) => l.msg === 'request' && l.reqId === id)).toMatchObject({ surface: 'keyvault', method: 'GET', status: 200 });
+    }
   });
 
   it('never logs tokens, secrets or query strings', async () => {

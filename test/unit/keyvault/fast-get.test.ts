@@ -54,10 +54,10 @@ function request(over: { method?: string; url?: string; headers?: Record<string,
   const req = { method: over.method ?? 'GET', url: over.url ?? '/secrets/app/?api-version=7.5', headers: { host: HOST, authorization: 'Bearer good', ...over.headers } } as unknown as IncomingMessage;
   const out: { status?: number; headers: Record<string, unknown>; body?: Buffer } = { headers: {} };
   const res = {
-    set statusCode(s: number) {
-      out.status = s;
+    writeHead: (status: number, flat: string[]) => {
+      out.status = status;
+      for (let i = 0; i < flat.length; i += 2) out.headers[flat[i]!] = flat[i + 1];
     },
-    setHeader: (k: string, v: unknown) => void (out.headers[k] = v),
     end: (b: Buffer) => void (out.body = b),
   } as unknown as ServerResponse;
   return { req, res, out };
@@ -72,7 +72,8 @@ describe('Key Vault fast get-secret', () => {
     expect(out.headers).toMatchObject({ 'cache-control': 'no-cache', 'x-ms-keyvault-region': 'westeurope', 'x-ms-client-request-id': 'c-1', 'content-type': 'application/json; charset=utf-8' });
     const body = JSON.parse(out.body!.toString());
     expect(body).toMatchObject({ value: 'hello', id: 'https://kv1.vault.keyless.localhost:8443/secrets/app/v0000000000000000000000000000001', attributes: { enabled: true } });
-    expect(out.headers['content-length']).toBe(out.body!.length);
+    expect(out.headers['content-length']).toBe(String(out.body!.length));
+    expect(out.headers['x-ms-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(checks).toEqual([{ principalId: 'oid-1', action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action', isDataAction: true, scope: `${VAULT.id}/secrets/app` }]);
     expect(recorded).toEqual([expect.objectContaining({ surface: 'keyvault', principalId: 'oid-1', allowed: true, status: 200, scope: `${VAULT.id}/secrets/app`, summary: 'allowed: test' })]);
   });
