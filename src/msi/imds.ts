@@ -59,9 +59,9 @@ export function createImdsHandler(deps: ImdsDeps) {
   };
 
   function sendToken(res: ServerResponse, token: IssuedAccessToken): void {
-    const body = bodies.get(token);
-    res.writeHead(200, ['Content-Type', JSON_TYPE, 'Content-Length', String(body.length), 'Server', SERVER]);
-    res.end(body);
+    const answer = bodies.get(token);
+    res.writeHead(200, answer.headers);
+    res.end(answer.body);
   }
 
   /** Everything but the token: versions and the instance metadata document. */
@@ -147,21 +147,23 @@ class TokenRequests {
 }
 
 /**
- * The serialized token answer, kept per token: a cached token is asked for again and again, and its body only
+ * The serialized token answer and its headers, kept per token: a cached token is asked for again and again, and its body only
  * changes when `expires_in` (which counts down) moves to the next second. The access token string is the key:
  * it fixes every other field (the sign-in cache issues one per identity and exact resource string).
  */
 class TokenBodyCache {
-  private readonly entries = new Map<string, { expiresIn: number; body: Buffer }>();
+  private readonly entries = new Map<string, { expiresIn: number; body: Buffer; headers: string[] }>();
 
-  get(t: IssuedAccessToken): Buffer {
+  get(t: IssuedAccessToken): { body: Buffer; headers: string[] } {
     const hit = this.entries.get(t.accessToken);
-    if (hit && hit.expiresIn === t.expiresIn) return hit.body;
+    if (hit && hit.expiresIn === t.expiresIn) return hit;
     const body = Buffer.from(JSON.stringify(imdsTokenBody(t)), 'utf8');
     // Tokens are reissued at half-life: entries for replaced tokens go when the map is full.
     if (!hit && this.entries.size >= 5_000) this.entries.clear();
-    this.entries.set(t.accessToken, { expiresIn: t.expiresIn, body });
-    return body;
+    // The headers go with the body (Node reads the array and does not keep it).
+    const entry = { expiresIn: t.expiresIn, body, headers: ['Content-Type', JSON_TYPE, 'Content-Length', String(body.length), 'Server', SERVER] };
+    this.entries.set(t.accessToken, entry);
+    return entry;
   }
 }
 

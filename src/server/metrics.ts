@@ -129,6 +129,14 @@ export class KeylessMetrics {
         'request',
       );
     };
+    const failed = (req: IncomingMessage, res: ServerResponse, e: unknown, generated: string | undefined): void => {
+      log.error({ surface, err: String(e) }, 'unhandled error in handler');
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        if (!setRequestId) res.setHeader('x-ms-request-id', generated ?? randomUUID());
+        res.end();
+      } else res.destroy();
+    };
     return (req, res) => {
       const start = process.hrtime.bigint();
       // The per-request log line and its id cost ~10 % of a cached IMDS answer (bench/NOTES.md): skip both when
@@ -137,25 +145,17 @@ export class KeylessMetrics {
       const generated = setRequestId || logging ? randomUUID() : undefined;
       // Surfaces that set their own id overwrite this one (setHeader, then writeHead merges theirs over it).
       if (setRequestId) res.setHeader('x-ms-request-id', generated!);
-      const failed = (e: unknown) => {
-        log.error({ surface, err: String(e) }, 'unhandled error in handler');
-        if (!res.headersSent) {
-          res.statusCode = 500;
-          if (!setRequestId) res.setHeader('x-ms-request-id', generated ?? randomUUID());
-          res.end();
-        } else res.destroy();
-      };
       let r: Promise<void> | void;
       try {
         r = handler(req, res);
       } catch (e) {
-        failed(e);
+        failed(req, res, e, generated);
       }
       // A handler that answered before returning (a cached IMDS token) is timed to its end() call: no listener
       // to add and remove on the hottest path. Anything still running is timed to the response's 'finish'.
       if (res.writableEnded && !(r! instanceof Promise)) return done(req, res, start, generated, logging);
       res.once('finish', () => done(req, res, start, generated, logging));
-      if (r! instanceof Promise) r.catch(failed);
+      if (r! instanceof Promise) r.catch((e: unknown) => failed(req, res, e, generated));
     };
   }
 
