@@ -4,6 +4,7 @@ import { systemClock } from '../core/clock.js';
 import type { SanSet } from './names.js';
 import type { CertificateThumbprints } from './thumbprints.js';
 import { thumbprints } from './thumbprints.js';
+import { CA_VALIDITY_DAYS, LEAF_VALIDITY_DAYS } from './validity.js';
 import {
   BACKDATE_MS,
   DAY_MS,
@@ -21,13 +22,6 @@ export interface PemPair {
   keyPem: string;
 }
 
-/** Ten years: the CA is never replaced automatically (users have trusted it), so it must outlive installs. */
-export const CA_VALIDITY_DAYS = 3650;
-/**
- * 365 days, inside the 397-day ceiling Apple platforms and browsers enforce on TLS server certificates;
- * ensurePki re-issues the leaf 30 days before expiry, so the short life costs nothing.
- */
-export const LEAF_VALIDITY_DAYS = 365;
 const RSA_SIGNING = { name: RSA_KEYGEN.name, hash: RSA_KEYGEN.hash };
 
 export async function createCa(clock: Clock): Promise<PemPair> {

@@ -3,7 +3,6 @@ import { createPrivateKey, X509Certificate as NodeX509 } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import type { PemPair } from './certificates.js';
-import { createCa, issueServerCertificate } from './certificates.js';
 import {
   checkPrivateFileMode,
   ensurePrivateDir,
@@ -14,8 +13,8 @@ import {
   writeFileAtomic,
 } from './files.js';
 import type { SanSet } from './names.js';
-import { requiredSans, sameSans, sanSetOf } from './names.js';
-import { DAY_MS, x509 } from './x509.js';
+import { requiredSans, sameSans, sanNamesOf, sanSetOf } from './names.js';
+import { DAY_MS } from './validity.js';
 
 export interface PkiOptions {
   dir: string;
@@ -79,6 +78,8 @@ export async function ensurePki(opts: PkiOptions): Promise<PkiMaterial> {
   let keyPem = readIfExists(files.keyFile);
   const problem = leafProblem(certPem, keyPem, caCert, sans, clock.now());
   if (problem) {
+    // Reading certificates needs only node:crypto; making one loads the X.509 library (pki/index.ts says why).
+    const { issueServerCertificate } = await import('./certificates.js');
     const leaf = await issueServerCertificate(ca, sans, clock);
     // Key first: a crash between the two writes leaves a cert/key mismatch, which the next start detects and repairs.
     writeFileAtomic(files.keyFile, leaf.keyPem, PRIVATE_FILE_MODE);
@@ -106,7 +107,7 @@ export async function ensurePki(opts: PkiOptions): Promise<PkiMaterial> {
     warnings,
     caCreated,
     leafIssuedBecause: problem,
-    leafNotAfter: new x509.X509Certificate(certPem).notAfter,
+    leafNotAfter: new Date(new NodeX509(certPem).validTo),
     sans,
   };
 }
@@ -115,6 +116,7 @@ async function loadOrCreateCa(files: PkiFiles, clock: Clock, warnings: string[])
   const certPem = readIfExists(files.caFile);
   const keyPem = readIfExists(files.caKeyFile);
   if (certPem === undefined && keyPem === undefined) {
+    const { createCa } = await import('./certificates.js');
     const ca = await createCa(clock);
     writeFileAtomic(files.caKeyFile, ca.keyPem, PRIVATE_FILE_MODE);
     writeFileAtomic(files.caFile, ca.certPem, PUBLIC_FILE_MODE);
@@ -144,7 +146,7 @@ async function loadOrCreateCa(files: PkiFiles, clock: Clock, warnings: string[])
   if (!keyMatches) throw new Error(`local CA key ${files.caKeyFile} does not belong to ${files.caFile}`);
   checkPrivateFileMode(files.caKeyFile, warnings);
 
-  const notAfter = new x509.X509Certificate(certPem).notAfter.getTime();
+  const notAfter = new Date(cert.validTo).getTime();
   const now = clock.now();
   if (notAfter <= now) {
     throw new Error(
@@ -162,18 +164,16 @@ async function loadOrCreateCa(files: PkiFiles, clock: Clock, warnings: string[])
 function leafProblem(certPem: string | undefined, keyPem: string | undefined, ca: NodeX509, required: SanSet, now: number): string | undefined {
   if (certPem === undefined || keyPem === undefined) return 'missing';
   let node: NodeX509;
-  let parsed: InstanceType<typeof x509.X509Certificate>;
   try {
     node = new NodeX509(certPem);
-    parsed = new x509.X509Certificate(certPem);
     if (!node.checkPrivateKey(createPrivateKey(keyPem))) return 'key does not match certificate';
   } catch {
     return 'unreadable';
   }
   if (!node.checkIssued(ca) || !node.verify(ca.publicKey)) return 'not issued by the current CA';
-  if (parsed.notBefore.getTime() > now) return 'not yet valid';
-  if (parsed.notAfter.getTime() - now < RENEW_BEFORE_MS) return 'expires within 30 days';
-  const names = parsed.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [];
+  if (new Date(node.validFrom).getTime() > now) return 'not yet valid';
+  if (new Date(node.validTo).getTime() - now < RENEW_BEFORE_MS) return 'expires within 30 days';
+  const names = sanNamesOf(node.subjectAltName);
   if (!sameSans(sanSetOf(names), required)) return 'names changed';
   return undefined;
 }

@@ -85,3 +85,17 @@ export function sanSetOf(names: { type: string; value: string }[]): SanSet {
   }
   return { dns: uniqueSorted(dns), ips: uniqueSorted(ips) };
 }
+
+/**
+ * The names in node:crypto's `subjectAltName` text ("DNS:a, IP Address:127.0.0.1, …"), as sanSetOf takes them.
+ * Node quotes an entry holding a comma or quote; such an entry (never one Keyless writes) is kept whole under an
+ * unknown type, so the set differs from any requirement and the certificate is re-issued rather than misread.
+ */
+export function sanNamesOf(text: string | undefined): { type: string; value: string }[] {
+  if (!text) return [];
+  return text.split(', ').map((entry) => {
+    if (entry.startsWith('DNS:')) return { type: 'dns', value: entry.slice(4) };
+    if (entry.startsWith('IP Address:')) return { type: 'ip', value: entry.slice(11) };
+    return { type: 'other', value: entry };
+  });
+}

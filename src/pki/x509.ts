@@ -74,6 +74,4 @@ export function normalizePem(pem: string): string {
   return pem.replace(/\r\n/g, '\n').trim() + '\n';
 }
 
-export const DAY_MS = 24 * 3600 * 1000;
-/** Certificates are backdated so a peer whose clock lags ours (VMs, containers after resume) still accepts them. */
-export const BACKDATE_MS = 3600 * 1000;
+export { BACKDATE_MS, DAY_MS } from './validity.js';

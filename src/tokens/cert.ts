@@ -1,6 +1,4 @@
 import { randomBytes, webcrypto } from 'node:crypto';
-// One configured @peculiar/x509 for the whole server (Reflect polyfill and crypto provider set there).
-import { x509 } from '../pki/x509.js';
 
 export const RS256_ALGORITHM = {
   name: 'RSASSA-PKCS1-v1_5',
@@ -18,6 +16,8 @@ const CERT_VALIDITY_MS = 5 * 365 * 24 * 3600 * 1000;
 
 /** A self-signed certificate exists only so the JWKS can carry x5c/x5t like Entra's; nothing chains to it. */
 export async function selfSignedSigningCertificate(keys: webcrypto.CryptoKeyPair, nowMs: number): Promise<Buffer> {
+  // One configured @peculiar/x509 for the whole server, loaded only when a key is made (not on every start).
+  const { x509 } = await import('../pki/x509.js');
   const serial = randomBytes(16);
   serial[0] = serial[0]! & 0x7f; // positive INTEGER per RFC 5280 §4.1.2.2
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -27,7 +27,7 @@ export async function selfSignedSigningCertificate(keys: webcrypto.CryptoKeyPair
     notBefore: new Date(nowMs - 3600_000),
     notAfter: new Date(nowMs + CERT_VALIDITY_MS),
     signingAlgorithm: RS256_ALGORITHM,
-    keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
+    keys: keys as never,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
