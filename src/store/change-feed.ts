@@ -1,13 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { CHANNEL } from './change-message.js';
 import type { Change } from './store.js';
-
-export const CHANNEL = 'keyless_changes';
-
-/** A store's identity on the feed, so a replica ignores the echo of its own notifications. */
-export const newReplicaId = (): string => randomUUID();
-
-export const encodeChange = (replicaId: string, c: Change): string => JSON.stringify({ o: replicaId, t: c.topic, k: c.key });
 
 /**
  * Follows other replicas' commits through PostgreSQL LISTEN/NOTIFY. Writers send pg_notify inside their

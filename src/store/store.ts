@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type Transaction } from 'kysely';
 import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
 import type { Database } from './schema.js';
-import { CHANNEL, PgChangeFeed, encodeChange, newReplicaId } from './change-feed.js';
+import type { PgChangeFeed } from './change-feed.js';
+import { CHANNEL, encodeChange, newReplicaId } from './change-message.js';
 import { CachingSqliteDatabase } from './statement-cache.js';
 import * as m001 from './migrations/001-initial.js';
 import * as m003 from './migrations/003-blob.js';
@@ -51,6 +51,8 @@ export class Store {
   static async open(opts: StoreOptions): Promise<Store> {
     let store: Store;
     if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
+      // The PostgreSQL client is loaded only here: evaluating it costs a SQLite start about 30 ms.
+      const { default: pg } = await import('pg');
       // BIGINT comes back as string by default; every bigint here is an epoch-ms or counter well inside 2^53.
       pg.types.setTypeParser(20, (v) => Number(v));
       const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
@@ -81,6 +83,7 @@ export class Store {
     await store.migrate();
     if (store.dialect === 'postgres') {
       // Other replicas' writes arrive here; a reconnect means notifications may have been missed: 'all'.
+      const { PgChangeFeed } = await import('./change-feed.js');
       store.feed = new PgChangeFeed(store.replicaId, opts.databaseUrl!, (c) => store.emitter.emit('change', c), () => store.emitter.emit('change', { topic: 'all', key: '*' }));
       await store.feed.start();
     }
