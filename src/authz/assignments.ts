@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { KeylessError } from '../core/errors.js';
 import { isGuid, newGuid } from '../core/ids.js';
 import { isAncestorOrSelf, parseScope } from '../core/scope.js';
-import type { Change, Store, Tx } from '../store/index.js';
+import type { AssignmentPosition, Change, Store, Tx } from '../store/index.js';
 import { repos } from '../store/index.js';
 import { builtinRoleById, builtinRoleByName, isBuiltinRoleGuid, roleDefinitionGuid } from './builtin-roles.js';
 import { compileCondition } from './conditions/index.js';
@@ -130,18 +130,13 @@ export class AuthorizationStore {
    * once (about 1 KB each) is what made a 100k-assignment start-up cost hundreds of MB of RSS.
    */
   private async eachStoredPage(apply: (page: RoleAssignment[]) => void): Promise<void> {
-    const names = await repos.roleAssignments.names(this.store.db);
-    for (let start = 0; start < names.length; start += LOAD_PAGE) {
-      const page = names.slice(start, start + LOAD_PAGE);
-      const bodies = new Map<string, string>();
-      for (const r of await repos.roleAssignments.bodies(this.store.db, page)) bodies.set(r.name, r.body);
-      const assignments: RoleAssignment[] = [];
-      for (const name of page) {
-        const body = bodies.get(name);
-        // Deleted by another replica between the two reads: the change feed removes it everywhere.
-        if (body !== undefined) assignments.push(fromBody(body));
-      }
-      apply(assignments);
+    let after: AssignmentPosition | undefined;
+    for (;;) {
+      const rows = await repos.roleAssignments.page(this.store.db, after, LOAD_PAGE);
+      if (rows.length === 0) return;
+      apply(rows.map((r) => fromBody(r.body)));
+      const last = rows[rows.length - 1]!;
+      after = { created_at: last.created_at, name: last.name };
     }
   }
 

@@ -18,6 +18,8 @@ export type PrincipalRow = Selectable<PrincipalTable>;
 export type CredentialRow = Selectable<CredentialTable>;
 export type ResourceRow = Selectable<ResourceTable>;
 export type RoleAssignmentRow = Selectable<RoleAssignmentTable>;
+/** Where a paged read of role assignments stopped (the last row's write time and name). */
+export type AssignmentPosition = Pick<RoleAssignmentRow, 'created_at' | 'name'>;
 export type DenyAssignmentRow = Selectable<DenyAssignmentTable>;
 export type RoleDefinitionRow = Selectable<RoleDefinitionTable>;
 export type SubscriptionRow = Selectable<SubscriptionTable>;
@@ -152,16 +154,22 @@ export const roleAssignments = {
       .executeTakeFirst();
   },
   async list(q: Q): Promise<RoleAssignmentRow[]> {
-    return q.selectFrom('role_assignments').selectAll().orderBy('created_at').execute();
+    return q.selectFrom('role_assignments').selectAll().orderBy('created_at').orderBy('name').execute();
   },
-  /** Every name in `list()` order, without the bodies (loaders then read bodies a page at a time). */
+  /** Every name, without the bodies. */
   async names(q: Q): Promise<string[]> {
-    return (await q.selectFrom('role_assignments').select('name').orderBy('created_at').execute()).map((r) => r.name);
+    return (await q.selectFrom('role_assignments').select('name').execute()).map((r) => r.name);
   },
-  /** The bodies of the named assignments, in no particular order. */
-  async bodies(q: Q, names: readonly string[]): Promise<{ name: string; body: string }[]> {
-    if (names.length === 0) return [];
-    return q.selectFrom('role_assignments').select(['name', 'body']).where('name', 'in', names).execute();
+  /**
+   * Up to `limit` assignments in `list()` order (write order, then name), after the position `after` — a page
+   * read from the (created_at, name) index, so reading them all never sorts or holds the whole table.
+   */
+  async page(q: Q, after: AssignmentPosition | undefined, limit: number): Promise<(AssignmentPosition & { body: string })[]> {
+    let query = q.selectFrom('role_assignments').select(['created_at', 'name', 'body']);
+    if (after) {
+      query = query.where((eb) => eb.or([eb('created_at', '>', after.created_at), eb.and([eb('created_at', '=', after.created_at), eb('name', '>', after.name)])]));
+    }
+    return query.orderBy('created_at').orderBy('name').limit(limit).execute();
   },
   async delete(q: Q, name: string): Promise<boolean> {
     const r = await q.deleteFrom('role_assignments').where('name', '=', name.toLowerCase()).executeTakeFirst();

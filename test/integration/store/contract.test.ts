@@ -110,6 +110,33 @@ describe.each(backends)('store contract: $name', (backend) => {
     expect((await repos.roleAssignments.list(store.db)).map((r) => r.name)).toContain('a1');
   });
 
+  it('role assignments page in write order, ties by name, each exactly once', async () => {
+    // Three timestamps shared by many rows, inserted out of order: pages must not skip or repeat across a tie.
+    const rows = Array.from({ length: 250 }, (_, i) => ({
+      name: `page-${String((i * 37) % 250).padStart(3, '0')}`,
+      scope_key: `/subscriptions/s1/resourcegroups/g${i}`,
+      principal_id: 'pager',
+      role_definition_name: 'r',
+      body: JSON.stringify({ i }),
+      created_at: 2_000_000_000_000 + (i % 3),
+    }));
+    for (const r of rows) await repos.roleAssignments.insert(store.db, r);
+    const expected = rows
+      .map((r) => [r.created_at, r.name] as const)
+      .sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1))
+      .map(([, n]) => n);
+    const seen: string[] = [];
+    let after: { created_at: number; name: string } | undefined;
+    for (;;) {
+      const page = await repos.roleAssignments.page(store.db, after, 40);
+      if (page.length === 0) break;
+      expect(page.length).toBeLessThanOrEqual(40);
+      seen.push(...page.map((r) => r.name));
+      after = { created_at: page.at(-1)!.created_at, name: page.at(-1)!.name };
+    }
+    expect(seen.filter((n) => n.startsWith('page-'))).toEqual(expected);
+  });
+
   it('bigint timestamps come back as numbers', async () => {
     await repos.tenants.insert(store.db, { id: 't', display_name: 'T', created_at: 1_795_000_000_000 });
     const t = await repos.tenants.get(store.db, 't');
