@@ -46,8 +46,8 @@ class LazyResult implements AccessResult {
   get summary(): string {
     if (this.decision.reason === 'authz-off') return 'authorization is off';
     // A grant names its role from the decision itself: no trace of every assignment on the hot path.
-    const { matchedAssignment: a, matchedRole: role } = this.decision;
-    if (this.decision.allowed && a !== undefined && role !== undefined) return allowedSummary(this.request, { role: role.roleName, scope: a.scope });
+    const { matchedScope: scope, matchedRole: role } = this.decision;
+    if (this.decision.allowed && scope !== undefined && role !== undefined) return allowedSummary(this.request, { role: role.roleName, scope });
     return summarizeExplanation(this.explanation);
   }
   toJSON(): Record<string, unknown> {

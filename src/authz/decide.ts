@@ -33,6 +33,10 @@ class DecisionImpl implements Decision {
     return this.matched?.assignment;
   }
 
+  get matchedScope(): string | undefined {
+    return this.matched?.scopeId;
+  }
+
   explain(): Explanation {
     this.explanation ??= this.index.explain(this.req);
     return this.explanation;

@@ -137,6 +137,11 @@ export class IndexedAssignment {
     private readonly delegatedManagedIdentityResourceId: string | null | undefined,
   ) {}
 
+  /** The scope it is assigned at, as its `scope` property spells it (no rebuild of the whole assignment). */
+  get scopeId(): string {
+    return this.scopeText;
+  }
+
   static derivedId(scope: string, name: string): string {
     return `${scope === '/' ? '' : scope}${ASSIGNMENT_ID_SEGMENT}${name}`;
   }

@@ -176,6 +176,8 @@ export interface Decision {
   readonly allowed: boolean;
   readonly reason: DecisionReason;
   readonly matchedAssignment?: RoleAssignment;
+  /** `matchedAssignment.scope`, read without rebuilding the assignment (hot paths name it in their summary). */
+  readonly matchedScope?: string;
   readonly matchedRole?: RoleDefinition;
   readonly matchedDenyAssignment?: DenyAssignment;
   /** True when an ABAC condition was evaluated on the deciding path (changes Azure's error wording, §4.1). */
