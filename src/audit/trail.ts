@@ -40,6 +40,8 @@ export class AuditTrail {
   private queue: NewAuditRow[] = [];
   /** Granted data-plane rows of the batch being gathered, by what makes two of them the same event. */
   private readonly pending = new Map<string, QueuedRow>();
+  /** The granted data-plane request last recorded in this batch, and its row. */
+  private lastGranted: { event: DataAccessInput; row: QueuedRow } | undefined;
   private writing: Promise<void> = Promise.resolve();
   private readonly flushTimer: NodeJS.Timeout;
   private readonly purgeTimer: NodeJS.Timeout | undefined;
@@ -132,9 +134,13 @@ export class AuditTrail {
     // reason) is counted on that row: a client reading one secret in a loop would otherwise cost a row per read.
     // Denials are never folded; each keeps its own explanation.
     const granted = e.allowed && e.status < 400;
-    const key = granted ? `${e.surface}\u0000${e.principalId}\u0000${e.appId}\u0000${e.via}\u0000${e.action}\u0000${e.scope}\u0000${e.status}\u0000${e.summary ?? ''}` : undefined;
-    const same = key === undefined ? undefined : this.pending.get(key);
+    // The request just before is the likeliest twin: compared field by field, it costs no key string.
+    const last = this.lastGranted;
+    const twin = granted && last !== undefined && sameGrantedRequest(last.event, e) ? last.row : undefined;
+    const key = granted && twin === undefined ? `${e.surface}\u0000${e.principalId}\u0000${e.appId}\u0000${e.via}\u0000${e.action}\u0000${e.scope}\u0000${e.status}\u0000${e.summary ?? ''}` : undefined;
+    const same = twin ?? (key === undefined ? undefined : this.pending.get(key));
     if (same && !this.closed) {
+      if (twin === undefined) this.lastGranted = { event: e, row: same };
       same.repeats = (same.repeats ?? 1) + 1;
       same.details.lastAt = at;
       for (const l of this.listeners) l(same);
@@ -163,7 +169,10 @@ export class AuditTrail {
         explanation: e.allowed ? undefined : e.explanation,
       },
     });
-    if (key !== undefined && row) this.pending.set(key, row);
+    if (key !== undefined && row) {
+      this.pending.set(key, row);
+      this.lastGranted = { event: e, row };
+    }
   }
 
   /** Writes everything queued so far (and waits for writes already under way). */
@@ -172,6 +181,7 @@ export class AuditTrail {
     if (batch.length > 0) {
       this.queue = [];
       this.pending.clear();
+      this.lastGranted = undefined;
       this.writing = this.writing.then(() => this.write(batch));
     }
     await this.writing;
@@ -261,4 +271,18 @@ function keptClaims(claims: Record<string, unknown> | undefined): Record<string,
     out[CLAIM_NAMES[k] ?? k] = String(v);
   }
   return out;
+}
+
+/** The fields that make two granted requests one audit row (the same as the batch key's). */
+function sameGrantedRequest(a: DataAccessInput, b: DataAccessInput): boolean {
+  return (
+    a.scope === b.scope &&
+    a.principalId === b.principalId &&
+    a.action === b.action &&
+    a.status === b.status &&
+    a.summary === b.summary &&
+    a.appId === b.appId &&
+    a.via === b.via &&
+    a.surface === b.surface
+  );
 }
