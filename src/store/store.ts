@@ -76,10 +76,8 @@ export class Store {
       // Checkpoint every ~64 MiB of WAL instead of SQLite's 4 MiB: blob writes rewrite the same pages, and fewer
       // checkpoints copy fewer versions of them (+14 % on a 1 MiB PUT, bench/NOTES.md). Crash safety is unchanged.
       sqlite.pragma('wal_autocheckpoint = 16384');
-      // Reads through a memory map instead of one pread syscall per page: start-up reads the whole role-assignment
-      // table, and syscalls are dear on a VM (10k-resource cold start ~40 ms faster, bench/NOTES.md "Cold start").
-      // Writes still go through the WAL, so crash safety is unchanged.
-      sqlite.pragma('mmap_size = 268435456');
+      // No mmap_size: mapping the file made start-up ~40 ms faster on 8k assignments, but every page read stays in
+      // the process's RSS (+105 MB at 100k assignments, bench/NOTES.md "Fourth round").
       sqlite.pragma('foreign_keys = ON');
       sqlite.pragma('busy_timeout = 5000');
       if (file !== ':memory:') fs.chmodSync(file, 0o600);
