@@ -67,25 +67,36 @@ export interface CounterCell {
   readonly labels: Record<string, string>;
 }
 
-export class CellCounter {
-  readonly type = 'counter' as const;
-  private readonly tree: CellTree<CounterCell>;
+/** What both kinds share: name and help, one cell per label set, and registration in a prom-client Registry. */
+abstract class CellMetric<C> {
+  protected readonly tree: CellTree<C>;
 
   constructor(
     readonly name: string,
     readonly help: string,
     labelNames: readonly string[],
     registry: Registry,
+    make: (labels: Record<string, string>) => C,
   ) {
-    this.tree = new CellTree(labelNames.length, (values) => ({ value: 0, labels: zip(labelNames, values) }));
-    // A counter without labels reads 0 before its first increment, as prom-client's does.
-    if (labelNames.length === 0) this.tree.get([]);
+    this.tree = new CellTree(labelNames.length, (values) => make(zip(labelNames, values)));
     registry.registerMetric(this as never);
   }
 
   /** The cell for these label values (in labelNames order); keep it to count without a lookup. */
-  cell(...values: string[]): CounterCell {
+  cell(...values: string[]): C {
     return this.tree.get(values);
+  }
+
+  abstract get(): Promise<MetricObject>;
+}
+
+export class CellCounter extends CellMetric<CounterCell> {
+  readonly type = 'counter' as const;
+
+  constructor(name: string, help: string, labelNames: readonly string[], registry: Registry) {
+    super(name, help, labelNames, registry, (labels) => ({ value: 0, labels }));
+    // A counter without labels reads 0 before its first increment, as prom-client's does.
+    if (labelNames.length === 0) this.tree.get([]);
   }
 
   inc(...values: string[]): void {
@@ -120,24 +131,18 @@ export class HistogramCell {
   }
 }
 
-export class CellHistogram {
+export class CellHistogram extends CellMetric<HistogramCell> {
   readonly type = 'histogram' as const;
-  private readonly tree: CellTree<HistogramCell>;
 
   constructor(
-    readonly name: string,
-    readonly help: string,
+    name: string,
+    help: string,
     labelNames: readonly string[],
     private readonly bounds: readonly number[],
     registry: Registry,
   ) {
     if (bounds.some((b, i) => i > 0 && b <= bounds[i - 1]!)) throw new Error('histogram bounds must increase');
-    this.tree = new CellTree(labelNames.length, (values) => new HistogramCell(bounds, zip(labelNames, values)));
-    registry.registerMetric(this as never);
-  }
-
-  cell(...values: string[]): HistogramCell {
-    return this.tree.get(values);
+    super(name, help, labelNames, registry, (labels) => new HistogramCell(bounds, labels));
   }
 
   get(): Promise<MetricObject> {
