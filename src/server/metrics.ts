@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Gauge, Registry } from 'prom-client';
 import type { AccessCheck, AccessControl, AccessResult } from '../core/access.js';
-import { sentRequestId } from '../core/request-id.js';
+import { notedRequestId } from '../core/request-id.js';
 import { CellCounter, CellHistogram, type HistogramCell } from './metric-cells.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -113,7 +113,7 @@ export class KeylessMetrics {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       cellFor(req.method, res.statusCode).observe(seconds);
       if (!logging) return;
-      const requestId = sentRequestId(res) ?? generated;
+      const requestId = notedRequestId(res) ?? headerValue(res.getHeader('x-ms-request-id')) ?? generated;
       const correlationId = headerValue(res.getHeader('x-ms-correlation-request-id'));
       log.info(
         {
