@@ -4,10 +4,8 @@ import { systemClock } from '../core/clock.js';
 import type { SanSet } from './names.js';
 import type { CertificateThumbprints } from './thumbprints.js';
 import { thumbprints } from './thumbprints.js';
-import { CA_VALIDITY_DAYS, LEAF_VALIDITY_DAYS } from './validity.js';
+import { BACKDATE_MS, CA_VALIDITY_DAYS, DAY_MS, LEAF_VALIDITY_DAYS } from './validity.js';
 import {
-  BACKDATE_MS,
-  DAY_MS,
   generateRsaKeyPair,
   importSigningKey,
   normalizePem,

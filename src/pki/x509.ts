@@ -74,4 +74,3 @@ export function normalizePem(pem: string): string {
   return pem.replace(/\r\n/g, '\n').trim() + '\n';
 }
 
-export { BACKDATE_MS, DAY_MS } from './validity.js';
