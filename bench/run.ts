@@ -3,7 +3,8 @@
  *
  *   npm run bench [-- --runs 5 --seconds 5]       all sections (≈ 10–15 min with the defaults), writes BENCHMARKS.md
  *   npm run bench -- --only kv [--runs 2 …]       one section (or a comma list), printed; BENCHMARKS.md untouched
- *   npm run bench -- --only soak --minutes 30     the soak (never part of the full run; records itself, see soak.ts)
+ *   npm run bench -- --only soak --minutes 30     the soak (never part of the full run; records itself unless
+ *                                                 --no-record; --minute-seconds, --rate: see soak.ts)
  *
  * Sections: imds, tokens, authz, kv, blob, cold, memory, replicas, soak.
  */
@@ -16,7 +17,7 @@ import { benchBlob } from './blob.js';
 import { benchColdStart } from './cold-start.js';
 import { benchMemory } from './memory.js';
 import { benchReplicas } from './replicas.js';
-import { recordSoak, runSoak, SOAK_FILE } from './soak.js';
+import { recordSoak, runSoak, SOAK_FILE, soakOptions } from './soak.js';
 
 const runs = numArg('runs', 5);
 const seconds = numArg('seconds', 5);
@@ -58,8 +59,9 @@ if (only) {
   }
   for (const name of only) {
     if (name === 'soak') {
-      const { section, ok } = await runSoak(numArg('minutes', 30));
-      recordSoak(section);
+      const opts = soakOptions();
+      const { section, ok } = await runSoak(opts);
+      if (opts.record) recordSoak(section);
       process.stdout.write(section + '\n');
       if (!ok) process.exitCode = 1;
       continue;

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { GROWTH_LIMIT, judge, soakOptions, type MinuteRow } from '../../../bench/soak.js';
+
+const row = (minute: number, rssMb: number, p99ms: number, cpuUsPerReq = 100): MinuteRow => ({
+  minute,
+  rssMb,
+  p50ms: p99ms / 4,
+  p99ms,
+  p999ms: p99ms * 2,
+  maxMs: p99ms * 3,
+  achieved: 900,
+  cpuUsPerReq,
+  cpuPct: 35,
+  sendLagP99ms: 0.2,
+});
+
+describe('soak criterion', () => {
+  it('compares the median of minutes 2–4 with the median of the last three', () => {
+    // Minute 1 (warm-up) and single outlier minutes do not decide.
+    const rows = [row(1, 150, 9), row(2, 200, 2.0), row(3, 260, 2.2), row(4, 202, 1.9), row(5, 205, 2.1), row(6, 208, 2.1), row(7, 210, 2.15), row(8, 300, 5), row(9, 209, 2.18)];
+    const v = judge(rows);
+    expect(v.baselineMinutes).toEqual([2, 3, 4]);
+    expect(v.endMinutes).toEqual([7, 8, 9]);
+    expect(v.overlap).toBe(false);
+    expect(v.rss.baseline).toBe(202);
+    expect(v.rss.end).toBe(210);
+    expect(v.p99.baseline).toBe(2.0);
+    expect(v.p99.end).toBe(2.18);
+    expect(v.p99.growth).toBeCloseTo(0.09, 9);
+    expect(v.ok).toBe(true);
+  });
+
+  it('fails on more than 10 % growth of RSS or of p99, not of CPU per request', () => {
+    const flat = [1, 2, 3, 4, 5, 6, 7].map((m) => row(m, 200, 2));
+    expect(judge(flat).ok).toBe(true);
+    const rss = flat.map((r) => (r.minute >= 5 ? { ...r, rssMb: 200 * (1 + GROWTH_LIMIT) + 0.1 } : r));
+    expect(judge(rss).ok).toBe(false);
+    const p99 = flat.map((r) => (r.minute >= 5 ? { ...r, p99ms: 2.21 } : r));
+    expect(judge(p99).ok).toBe(false);
+    const atLimit = flat.map((r) => (r.minute >= 5 ? { ...r, p99ms: 2.2, rssMb: 220 } : r));
+    expect(judge(atLimit).ok).toBe(true);
+    const cpu = flat.map((r) => (r.minute >= 5 ? { ...r, cpuUsPerReq: 150 } : r));
+    const v = judge(cpu);
+    expect(v.cpu.growth).toBeCloseTo(0.5, 9);
+    expect(v.ok).toBe(true);
+  });
+
+  it('says when a short run makes the windows overlap', () => {
+    const v = judge([1, 2, 3, 4].map((m) => row(m, 200, 2)));
+    expect(v.baselineMinutes).toEqual([2, 3, 4]);
+    expect(v.endMinutes).toEqual([2, 3, 4]);
+    expect(v.overlap).toBe(true);
+    expect(judge([row(1, 200, 2)]).baselineMinutes).toEqual([1]);
+    expect(() => judge([])).toThrow();
+  });
+});
+
+describe('soak options', () => {
+  it('reads --minutes, --minute-seconds, --rate and --no-record', () => {
+    expect(soakOptions(['node', 'soak.ts'])).toEqual({ minutes: 30, minuteSeconds: 60, record: true });
+    expect(soakOptions(['node', 'soak.ts', '--minutes', '4', '--minute-seconds', '15', '--rate', '800', '--no-record'])).toEqual({ minutes: 4, minuteSeconds: 15, rate: 800, record: false });
+    expect(() => soakOptions(['node', 'soak.ts', '--rate', '0'])).toThrow(/--rate/);
+  });
+});
