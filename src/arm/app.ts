@@ -7,7 +7,8 @@ import type { ArmActivityEvent, ArmDeps, ArmRequest, ArmResponse, ProviderHandle
 import { armError, invalidRequestContent, methodNotAllowed, missingApiVersion, serializeArmError, invalidResourceType } from './errors.js';
 import { parseArmPath, type ArmRoute } from './route.js';
 import { handleCoreRoute } from './providers/resources.js';
-import { authorizationFailed, linkedAuthorizationFailed } from './authorization-errors.js';
+import { linkedAuthorizationFailed } from './authorization-errors.js';
+import { checkAccess, demandAccess, type AuditOnlyDenial, type AuditOnlySink } from './enforce.js';
 import type { StoredResource } from '../resources/index.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -28,6 +29,8 @@ export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): Fa
   const byType = new Map<string, ProviderHandler>(deps.providers.map((p) => [p.type.toLowerCase(), p]));
   // Audit: who asked for what, kept from authentication until the response is known (see recordActivity).
   const activityOf = new WeakMap<FastifyRequest, Pick<ArmActivityEvent, 'caller' | 'operation' | 'resourceId' | 'scope' | 'subscriptionId' | 'resourceGroup'>>();
+  // Audit mode: what each request would have been refused, for its activity record.
+  const auditOnlyOf = new WeakMap<FastifyRequest, AuditOnlyDenial[]>();
 
   app.removeAllContentTypeParsers();
   // ARM reads JSON whatever the content type says (az sends application/json; some tools send none).
@@ -67,11 +70,12 @@ export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): Fa
     const apiVersion = query['api-version'];
     if (!apiVersion) throw missingApiVersion();
 
-    if (route.kind !== 'resource') return handleCoreRoute(route, req.method, caller, query, deps, req.body);
+    const sink = deps.access.mode === 'audit' ? auditOnlySink(req, caller) : undefined;
+    if (route.kind !== 'resource') return handleCoreRoute(route, req.method, caller, query, deps, req.body, sink);
 
     const handler = byType.get(route.type.toLowerCase());
     if (!handler) throw invalidResourceType(route.type);
-    const armReq = buildRequest(route, req, query, apiVersion, caller, handler);
+    const armReq = buildRequest(route, req, query, apiVersion, caller, sink);
     const method = req.method.toUpperCase();
 
     if (!route.name) {
@@ -121,7 +125,7 @@ export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): Fa
     query: Record<string, string>,
     apiVersion: string,
     caller: Caller,
-    _handler: ProviderHandler,
+    sink: AuditOnlySink | undefined,
   ): ArmRequest {
     return {
       method: req.method.toUpperCase(),
@@ -131,16 +135,29 @@ export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): Fa
       apiVersion,
       caller,
       deps,
-      authorize(action, scope) {
-        const r = deps.access.check({ principalId: caller.objectId, action, isDataAction: false, scope });
-        if (!r.allowed) throw authorizationFailed(caller, action, scope, r);
+      authorize(action, scope, attributes) {
+        demandAccess(deps.access, caller, { action, scope, attributes }, sink);
+      },
+      check(action, scope, attributes) {
+        return checkAccess(deps.access, caller, { action, scope, attributes }, sink);
       },
       authorizeLinked(primaryAction, primaryScope, linkedAction, linkedScopes) {
-        const failed = linkedScopes.filter(
-          (s) => !deps.access.check({ principalId: caller.objectId, action: linkedAction, isDataAction: false, scope: s }).allowed,
-        );
+        const failed = linkedScopes.filter((s) => !checkAccess(deps.access, caller, { action: linkedAction, scope: s }, sink).allowed);
         if (failed.length > 0) throw linkedAuthorizationFailed(caller, primaryAction, primaryScope, linkedAction, failed);
       },
+    };
+  }
+
+  /**
+   * Issue 4's audit mode: "log the denial, allow". Each would-be refusal goes to the log at once and to the
+   * request's activity record (recordActivity), flagged audit-only.
+   */
+  function auditOnlySink(req: FastifyRequest, caller: Caller): AuditOnlySink {
+    return (d) => {
+      const list = auditOnlyOf.get(req);
+      if (list) list.push(d);
+      else auditOnlyOf.set(req, [d]);
+      deps.log.warn({ surface: 'arm', authz: 'audit', principalId: caller.objectId, action: d.action, scope: d.scope, summary: d.summary }, 'authorization would deny (audit mode: allowed)');
     };
   }
 
@@ -179,7 +196,8 @@ export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): Fa
     if (!who) return;
     const method = req.method.toUpperCase();
     const explanation = err?.status === 403 ? err.extra['explanation'] : undefined;
-    if (!MUTATIONS.has(method) && explanation === undefined) return;
+    const wouldDeny = auditOnlyOf.get(req)?.[0];
+    if (!MUTATIONS.has(method) && explanation === undefined && wouldDeny === undefined) return;
     try {
       deps.onActivity({
         ...who,
@@ -191,7 +209,12 @@ export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): Fa
         clientRequestId: header(req, 'x-ms-client-request-id'),
         clientIp: req.socket.remoteAddress,
         error: err ? { code: err.code, message: err.message } : undefined,
-        denial: explanation === undefined ? undefined : { summary: String(err?.extra['summary'] ?? ''), explanation },
+        denial:
+          explanation !== undefined
+            ? { summary: String(err?.extra['summary'] ?? ''), explanation }
+            : wouldDeny !== undefined
+              ? { summary: wouldDeny.summary, explanation: wouldDeny.explanation, auditOnly: true }
+              : undefined,
       });
     } catch (e) {
       deps.log.error({ surface: 'arm', err: String(e) }, 'activity hook failed');

@@ -1,5 +1,5 @@
 import type { ActivityEvent } from '../core/activity-event.js';
-import type { AccessControl } from '../core/access.js';
+import type { AccessCheck, AccessControl, AccessResult } from '../core/access.js';
 import type { Caller } from '../core/caller.js';
 import type { Clock } from '../core/clock.js';
 import type { Directory } from '../directory/index.js';
@@ -50,8 +50,10 @@ export interface ArmRequest {
   apiVersion: string;
   caller: Caller;
   deps: ArmDeps;
-  /** Throws AuthorizationFailed unless the caller may perform `action` at `scope`. */
-  authorize(action: string, scope: string): void;
+  /** Throws AuthorizationFailed unless the caller may perform `action` at `scope` (attributes: ABAC @Request/@Resource). */
+  authorize(action: string, scope: string, attributes?: AccessCheck['attributes']): void;
+  /** The decision with the mode applied, for handlers that gather several before refusing; audit-only denials are recorded. */
+  check(action: string, scope: string, attributes?: AccessCheck['attributes']): AccessResult;
   /** Checks a linked scope (e.g. assigning an identity); throws LinkedAuthorizationFailed. */
   authorizeLinked(primaryAction: string, primaryScope: string, linkedAction: string, linkedScopes: string[]): void;
 }

@@ -27,7 +27,14 @@ export function renderEventLine(e: AuditEvent): string {
       : [head, status, str(d['surface']), clean(e.operation), clean(e.scope ?? ''), who || undefined, str(d['via']) ? `via=${str(d['via'])}` : undefined, e.count > 1 ? `×${e.count}` : undefined];
   const line = parts.filter(Boolean).join(' ');
   const error = d['error'] as { code?: string; message?: string } | undefined;
-  const why = e.result === 'denied' ? str(d['summary']) : error ? `${clean(error.code ?? '')}: ${clean(error.message ?? '')}` : undefined;
+  const why =
+    e.result === 'denied'
+      ? str(d['summary'])
+      : error
+        ? `${clean(error.code ?? '')}: ${clean(error.message ?? '')}`
+        : d['auditOnly'] === true
+          ? `AUDIT ONLY, would be denied: ${str(d['summary']) ?? '?'}`
+          : undefined;
   return why ? `${line} — ${why}` : line;
 }
 

@@ -97,7 +97,8 @@ export class AuditTrail {
 
   activity(e: ActivityInput): void {
     const scope = tryParseScope(e.resourceId);
-    const result: AuditResult = e.denial ? 'denied' : e.status < 400 ? 'succeeded' : 'failed';
+    // An audit-mode would-be denial did not refuse anything: the request's own outcome stands, flagged below.
+    const result: AuditResult = e.denial && e.denial.auditOnly !== true ? 'denied' : e.status < 400 ? 'succeeded' : 'failed';
     this.enqueue({
       at: e.at,
       category: 'activity',
@@ -124,6 +125,7 @@ export class AuditTrail {
         error: e.error,
         summary: e.denial?.summary,
         explanation: e.denial?.explanation,
+        auditOnly: e.denial?.auditOnly === true ? true : undefined,
       },
     });
   }

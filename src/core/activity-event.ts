@@ -23,6 +23,9 @@ export interface ActivityEvent {
   clientIp?: string | undefined;
   /** The error the caller saw, when the request failed. */
   error?: { code: string; message: string } | undefined;
-  /** Set when the authorization engine refused: its one-line summary and full explanation. */
-  denial?: { summary: string; explanation: unknown } | undefined;
+  /**
+   * Set when the authorization engine refused: its one-line summary and full explanation. `auditOnly`: it would
+   * have refused, but `--authz audit` let the request through (the first such check of the request).
+   */
+  denial?: { summary: string; explanation: unknown; auditOnly?: boolean } | undefined;
 }

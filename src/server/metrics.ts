@@ -17,8 +17,8 @@ const MAX_LOGGED_PATH = 512;
  *
  * - keyless_tokens_issued_total{endpoint,kind,result} — every token request (cache hits included), success or failure;
  * - keyless_token_cache_hits_total — managed-identity tokens served from the per-(identity, audience) cache;
- * - keyless_authz_decisions_total{surface,result} — allowed/denied, as the surface enforced it (audit mode lets
- *   denials through: they count as allowed, and show as denied in the audit trail's explanation);
+ * - keyless_authz_decisions_total{surface,result} — allowed/denied as the surface enforced it, and `audit-denied`
+ *   for a refusal that `--authz audit` let through (neither allowed nor enforced: what enforce mode would refuse);
  * - keyless_http_request_duration_seconds{surface,method,status} — per surface, timed around its handler;
  * - keyless_audit_events_total{category,result}, keyless_audit_events_dropped — the audit trail's own health.
  *
@@ -33,7 +33,7 @@ export class KeylessMetrics {
     this.registry,
   );
   private readonly cacheHits = new CellCounter('keyless_token_cache_hits_total', 'Managed-identity tokens served from the token cache instead of being signed.', [], this.registry).cell();
-  private readonly decisions = new CellCounter('keyless_authz_decisions_total', 'Authorization decisions by surface and result (allowed, denied) as enforced.', ['surface', 'result'], this.registry);
+  private readonly decisions = new CellCounter('keyless_authz_decisions_total', 'Authorization decisions by surface and result (allowed, denied as enforced; audit-denied: let through by audit mode).', ['surface', 'result'], this.registry);
   private readonly duration = new CellHistogram(
     'keyless_http_request_duration_seconds',
     'Time from request to response end, by surface, method and status code.',
@@ -69,8 +69,9 @@ export class KeylessMetrics {
     if (e.cached === true) this.cacheHits.value++;
   }
 
-  decision(surface: string, allowed: boolean): void {
-    this.decisions.inc(surface, allowed ? 'allowed' : 'denied');
+  /** `auditOnly`: allowed only because authorization runs in audit mode. */
+  decision(surface: string, allowed: boolean, auditOnly = false): void {
+    this.decisions.inc(surface, !allowed ? 'denied' : auditOnly ? 'audit-denied' : 'allowed');
   }
 
   auditEvent(category: string, result: string): void {
@@ -85,7 +86,9 @@ export class KeylessMetrics {
       },
       check: (c: AccessCheck): AccessResult => {
         const r = access.check(c);
-        this.decision(surface, r.allowed);
+        const allowed = r.allowed;
+        // `granted` is read only for an allowed request outside enforce mode: the hot path reads `allowed` alone.
+        this.decision(surface, allowed, allowed && r.mode === 'audit' && !r.granted);
         return r;
       },
       visibleSubscriptions: (p: string) => access.visibleSubscriptions(p),

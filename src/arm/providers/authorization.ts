@@ -3,10 +3,10 @@ import { builtinRoles, isBuiltinRoleGuid, roleDefinitionGuid } from '../../authz
 import { validateCustomRole } from '../../authz/custom-roles.js';
 import { builtInRoleDefinitionReadOnly, roleDefinitionLinkedAuthorizationFailed, roleDefinitionScopeNotAssignable } from '../../authz/errors.js';
 import type { Explanation, RoleAssignment, RoleDefinition } from '../../authz/types.js';
+import type { AccessResult } from '../../core/access.js';
 import { KeylessError } from '../../core/errors.js';
 import { isAncestorOrSelf, parseScope } from '../../core/scope.js';
 import { repos } from '../../store/index.js';
-import { authorizationFailed } from '../authorization-errors.js';
 import type { ArmRequest, ProviderHandler } from '../context.js';
 import { armError, invalidRequestContent } from '../errors.js';
 import { checkObject } from './validate.js';
@@ -71,10 +71,7 @@ export function renderRoleDefinition(r: RoleDefinition, scope: string) {
  * delegated administrators like "Key Vault Data Access Administrator" work), role definitions, deny assignments.
  */
 export function authorizationProviders(authz: AuthorizationStore): ProviderHandler[] {
-  const check = (req: ArmRequest, action: string, scope: string, attrs?: { request?: Record<string, unknown>; resource?: Record<string, unknown> }) => {
-    const r = req.deps.access.check({ principalId: req.caller.objectId, action, isDataAction: false, scope, ...(attrs ? { attributes: attrs } : {}) });
-    if (!r.allowed) throw authorizationFailed(req.caller, action, scope, r);
-  };
+  const check = (req: ArmRequest, action: string, scope: string, attrs?: { request?: Record<string, unknown>; resource?: Record<string, unknown> }) => req.authorize(action, scope, attrs);
   const attrsOf = (a: { roleDefinitionId: string; principalId: string; principalType: string }) => ({
     'Microsoft.Authorization/roleAssignments:RoleDefinitionId': roleDefinitionGuid(a.roleDefinitionId),
     'Microsoft.Authorization/roleAssignments:PrincipalId': a.principalId,
@@ -87,9 +84,9 @@ export function authorizationProviders(authz: AuthorizationStore): ProviderHandl
    */
   const checkOverAssignableScopes = (req: ArmRequest, action: string, scope: string, assignableScopes: readonly string[]) => {
     check(req, action, scope);
-    const failed: { scope: string; result: ReturnType<typeof req.deps.access.check> }[] = [];
+    const failed: { scope: string; result: AccessResult }[] = [];
     for (const s of assignableScopes) {
-      const result = req.deps.access.check({ principalId: req.caller.objectId, action, isDataAction: false, scope: s });
+      const result = req.check(action, s);
       if (!result.allowed) failed.push({ scope: s, result });
     }
     if (failed.length > 0) {

@@ -3,7 +3,7 @@ import { KeylessError } from '../../core/errors.js';
 import { repos } from '../../store/index.js';
 import type { ArmDeps, ArmResponse } from '../context.js';
 import { armError, invalidName, locationRequired, methodNotAllowed, resourceGroupNotFound, subscriptionNotFound } from '../errors.js';
-import { authorizationFailed } from '../authorization-errors.js';
+import { demandAccess, type AuditOnlySink } from '../enforce.js';
 import type { ArmRoute } from '../route.js';
 import type { StoredResource } from '../../resources/index.js';
 import { checkObject, optionalTags } from './validate.js';
@@ -19,6 +19,7 @@ export async function handleCoreRoute(
   query: Record<string, string>,
   deps: ArmDeps,
   body?: unknown,
+  sink?: AuditOnlySink,
 ): Promise<ArmResponse> {
   const m = method.toUpperCase();
   switch (route.kind) {
@@ -34,7 +35,7 @@ export async function handleCoreRoute(
     }
     case 'subscription': {
       const sub = await requireSubscription(deps, route.subscriptionId);
-      authorize(deps, caller!, 'Microsoft.Resources/subscriptions/read', `/subscriptions/${sub.id}`);
+      demandAccess(deps.access, caller!, { action: 'Microsoft.Resources/subscriptions/read', scope: `/subscriptions/${sub.id}` }, sink);
       return { status: 200, body: subscriptionBody(sub, deps) };
     }
     case 'providers': {
@@ -48,7 +49,7 @@ export async function handleCoreRoute(
       return { status: 200, body: { value: readable(deps, caller!, groups, () => 'Microsoft.Resources/subscriptions/resourceGroups/read').map((g) => g.body) } };
     }
     case 'group':
-      return handleGroup(route, m, caller!, deps, body);
+      return handleGroup(route, m, caller!, deps, body, sink);
     case 'genericResources': {
       const sub = await requireSubscription(deps, route.subscriptionId);
       let groupKey: string | undefined;
@@ -74,12 +75,12 @@ export async function handleCoreRoute(
   }
 }
 
-async function handleGroup(route: { subscriptionId: string; group: string; id: string }, m: string, caller: Caller, deps: ArmDeps, body: unknown): Promise<ArmResponse> {
+async function handleGroup(route: { subscriptionId: string; group: string; id: string }, m: string, caller: Caller, deps: ArmDeps, body: unknown, sink: AuditOnlySink | undefined): Promise<ArmResponse> {
   const sub = await requireSubscription(deps, route.subscriptionId);
   const id = `/subscriptions/${sub.id}/resourceGroups/${route.group}`;
   const action = { GET: 'read', HEAD: 'read', PUT: 'write', PATCH: 'write', DELETE: 'delete' }[m];
   if (!action) throw methodNotAllowed(m, id);
-  authorize(deps, caller, `Microsoft.Resources/subscriptions/resourceGroups/${action}`, id);
+  demandAccess(deps.access, caller, { action: `Microsoft.Resources/subscriptions/resourceGroups/${action}`, scope: id }, sink);
   const existing = await deps.resources.get(id);
   switch (m) {
     case 'HEAD':
@@ -136,11 +137,6 @@ export async function requireGroup(deps: ArmDeps, subscriptionId: string | undef
   const g = await deps.resources.get(`/subscriptions/${subscriptionId}/resourceGroups/${group}`);
   if (!g) throw resourceGroupNotFound(group);
   return g;
-}
-
-function authorize(deps: ArmDeps, caller: Caller, action: string, scope: string): void {
-  const r = deps.access.check({ principalId: caller.objectId, action, isDataAction: false, scope });
-  if (!r.allowed) throw authorizationFailed(caller, action, scope, r);
 }
 
 function readable(deps: ArmDeps, caller: Caller, items: StoredResource[], action: (r: StoredResource) => string): StoredResource[] {
