@@ -12,6 +12,8 @@ import { createKeylessServer, type KeylessServer } from './server/create-server.
 export type { KeylessServer, KeylessEndpoints } from './server/create-server.js';
 export type { KeylessConfig } from './server/config.js';
 export type { AdminCredential } from './server/bootstrap.js';
+export type { DenyAssignmentInput } from './authz/deny-assignments.js';
+export type { DenyAssignment } from './authz/types.js';
 export type { Fault, FaultInput, FaultSurface, FaultView, FaultRegistry } from './faults/index.js';
 
 export interface StartOptions extends Partial<KeylessConfig> {

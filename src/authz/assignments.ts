@@ -19,6 +19,7 @@ import {
   roleDefinitionWithSameNameExists,
 } from './errors.js';
 import { AuthzIndex } from './index.js';
+import { denyAssignmentExists, validateDenyAssignment } from './deny-assignments.js';
 import type { DenyAssignment, Permission, PrincipalType, RoleAssignment, RoleDefinition } from './types.js';
 
 export interface CreateAssignment {
@@ -319,7 +320,25 @@ export class AuthorizationStore {
     }
   }
 
-  /** Deny assignments cannot be created through ARM (as in Azure); this is the admin path. */
+  /**
+   * The admin path for deny assignments (ARM keeps them read-only, as Azure does): validates, refuses to
+   * overwrite an existing one unless `replace`, and stores it. Returns whether it was new.
+   */
+  async createDenyAssignment(input: unknown, opts: { replace?: boolean } = {}): Promise<{ deny: DenyAssignment; created: boolean }> {
+    const deny = validateDenyAssignment(input);
+    const existing = this.denyAssignment(deny.name);
+    if (existing && !opts.replace) throw denyAssignmentExists(deny.name);
+    await this.putDenyAssignment(deny);
+    return { deny, created: existing === undefined };
+  }
+
+  /** A deny assignment by its GUID, as written. */
+  denyAssignment(name: string): DenyAssignment | undefined {
+    const key = name.toLowerCase();
+    return this.records.denyAssignments().find((d) => d.name.toLowerCase() === key);
+  }
+
+  /** Stores a deny assignment as given (already validated). */
   async putDenyAssignment(d: DenyAssignment): Promise<void> {
     await repos.denyAssignments.put(this.store.db, {
       name: d.name.toLowerCase(),

@@ -23,9 +23,13 @@ function coversCatalogOperation(action: string, isDataAction: boolean): boolean 
   return providerOperations().some((o) => o.isDataAction === isDataAction && p.matchesNormalized(o.key));
 }
 
-function validateList(list: unknown, field: keyof Permission, isDataAction: boolean): string[] {
+/**
+ * One action list of a permission block (custom roles and deny assignments share the rules); `invalid` builds
+ * the error for a list that is not an array of strings.
+ */
+export function validateActionList(list: unknown, field: keyof Permission, isDataAction: boolean, invalid: (message: string) => KeylessError = (m) => invalidRole(`The role definition property ${m}`)): string[] {
   if (list === undefined || list === null) return [];
-  if (!Array.isArray(list)) throw invalidRole(`The role definition property '${field}' must be an array of strings.`);
+  if (!Array.isArray(list)) throw invalid(`'${field}' must be an array of strings.`);
   const out: string[] = [];
   for (const a of list) {
     if (typeof a !== 'string') throw invalidActionOrNotAction(`'${String(a)}' is not a valid action. Actions must be strings.`);
@@ -75,10 +79,10 @@ export function validateCustomRole(input: CustomRoleInput): Pick<RoleDefinition,
     if (typeof raw !== 'object' || raw === null) throw invalidRole('Each permission must be an object.');
     const p = raw as Record<string, unknown>;
     const perm: Permission = {
-      actions: validateList(p['actions'], 'actions', false),
-      notActions: validateList(p['notActions'], 'notActions', false),
-      dataActions: validateList(p['dataActions'], 'dataActions', true),
-      notDataActions: validateList(p['notDataActions'], 'notDataActions', true),
+      actions: validateActionList(p['actions'], 'actions', false),
+      notActions: validateActionList(p['notActions'], 'notActions', false),
+      dataActions: validateActionList(p['dataActions'], 'dataActions', true),
+      notDataActions: validateActionList(p['notDataActions'], 'notDataActions', true),
     };
     if (typeof p['condition'] === 'string' && p['condition'].trim() !== '') {
       const version = typeof p['conditionVersion'] === 'string' ? p['conditionVersion'] : '2.0';

@@ -37,6 +37,24 @@ export function authorizationFailed(client: ClientIdentity, action: string, scop
   );
 }
 
+/** The deny assignment an error names: its display name, GUID and scope. */
+export type DenyingAssignment = { name: string; denyAssignmentName?: string | undefined; scope: string };
+
+/**
+ * 403 DenyAssignmentAuthorizationFailed: a role assignment grants the action but a deny assignment blocks it.
+ * Azure's wording as observed on managed applications' and deployment stacks' deny assignments: the name is
+ * the display name (`denyAssignmentName`), the Id the GUID without dashes, the scope the deny assignment's.
+ */
+export function denyAssignmentAuthorizationFailed(client: ClientIdentity, action: string, scope: string, deny: DenyingAssignment, opts: { explanation?: Explanation } = {}): KeylessError {
+  const name = deny.denyAssignmentName ?? deny.name;
+  return new KeylessError(
+    403,
+    'DenyAssignmentAuthorizationFailed',
+    `The client '${client.clientName}' with object id '${client.objectId}' has permission to perform action '${action}' on scope '${scope}'; however, the access is denied because of the deny assignment with name '${name}' and Id '${withoutDashes(deny.name)}' at scope '${deny.scope}'.`,
+    { extra: extra(opts.explanation, `denied: deny assignment '${name}' at '${deny.scope}' blocks '${action}' for ${client.objectId}`) },
+  );
+}
+
 /**
  * 403 LinkedAuthorizationFailed (§4.2): the primary action is allowed but a linked one is not (attaching a
  * user-assigned identity needs `.../userAssignedIdentities/assign/action` on each identity). Linked scopes are

@@ -102,7 +102,7 @@ export function explainAccess(index: AuthzIndex, req: AccessRequest): Explanatio
   const denyAssignments: DenyTrace[] = [];
   walk.keys.forEach((key, i) => {
     for (const d of index.denyAt(key) ?? []) {
-      const base = { denyAssignmentId: d.deny.id, name: d.deny.name, scope: d.deny.scope };
+      const base: Pick<DenyTrace, 'denyAssignmentId' | 'name' | 'denyAssignmentName' | 'scope'> = { denyAssignmentId: d.deny.id, name: d.deny.name, denyAssignmentName: d.deny.denyAssignmentName, scope: d.deny.scope };
       if (i > 0 && d.deny.doNotApplyToChildScopes) {
         denyAssignments.push({ ...base, outcome: 'not-inherited', detail: 'doNotApplyToChildScopes: applies only at its own scope' });
       } else if ([principalKey, ...groupKeys].some((p) => d.excluded.has(p))) {
@@ -254,7 +254,7 @@ export function renderExplanation(e: Explanation): string {
   for (const s of e.scopesChecked) lines.push(`  ${clean(s)}`);
   lines.push('Deny assignments:');
   if (e.denyAssignments.length === 0) lines.push('  (none at these scopes)');
-  for (const d of e.denyAssignments) lines.push(`  - ${clean(d.name)} at ${clean(d.scope)}: ${d.outcome} — ${clean(d.detail)}`);
+  for (const d of e.denyAssignments) lines.push(`  - ${clean(d.name)}${d.denyAssignmentName !== undefined ? ` '${clean(d.denyAssignmentName)}'` : ''} at ${clean(d.scope)}: ${d.outcome} — ${clean(d.detail)}`);
   lines.push('Role assignments considered:');
   if (e.assignments.length === 0) lines.push('  (none for this principal or its groups at these scopes)');
   for (const a of e.assignments) {
@@ -291,7 +291,7 @@ export function summarizeExplanation(e: Explanation): string {
       return `allowed (authorization off): ${who}, ${what}`;
     case 'denied-by-deny-assignment': {
       const d = e.denyAssignments.find((x) => x.outcome === 'applied');
-      return `denied: deny assignment '${clean(d?.name ?? '?')}' at '${clean(d?.scope ?? '?')}' blocks ${what} for ${who}`;
+      return `denied: deny assignment '${clean(d?.denyAssignmentName ?? d?.name ?? '?')}' at '${clean(d?.scope ?? '?')}' blocks ${what} for ${who}`;
     }
     case 'condition-false':
       return `denied: ${who} holds a role granting ${what}, but its ABAC condition is not met${hint}`;

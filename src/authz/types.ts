@@ -72,7 +72,10 @@ export interface DenyPermission {
 
 export interface DenyAssignment {
   id: string;
+  /** GUID: the resource name (the `Id` Azure's deny error quotes, without dashes). */
   name: string;
+  /** The display name (`properties.denyAssignmentName`), which Azure's deny error quotes as its name. */
+  denyAssignmentName?: string;
   description?: string;
   permissions: DenyPermission[];
   scope: string;
@@ -134,6 +137,8 @@ export type DenyOutcome = 'applied' | 'principal-excluded' | 'principal-not-cove
 export interface DenyTrace {
   denyAssignmentId: string;
   name: string;
+  /** The display name, when it has one (Azure's deny error quotes it). */
+  denyAssignmentName?: string | undefined;
   scope: string;
   outcome: DenyOutcome;
   detail: string;

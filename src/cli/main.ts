@@ -12,6 +12,7 @@ import { resolveVm, vmEnvironment } from './vm.js';
 import { addIdentityOptions, explainRun, identityEnvironment, resolveApp, wantsIdentityRoute } from './identity.js';
 import { resolveIdentity, startWorkloadIdentity, type WorkloadRun } from './workload-identity.js';
 import { registerFaultCommand } from './fault.js';
+import { registerDenyCommand } from './deny.js';
 
 const program = new Command('keyless')
   .description('Self-hosted, Azure wire-compatible managed identities: IMDS, Entra-style tokens, ARM and RBAC.')
@@ -362,6 +363,8 @@ function shellQuote(v: string): string {
 
 // Fault injection (src/cli/fault.ts, docs/fault-injection.md).
 registerFaultCommand(program, dataDirOption);
+// Deny assignments (src/cli/deny.ts, docs/deviations/authz.md).
+registerDenyCommand(program, dataDirOption);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CliError || e instanceof ConfigError || e instanceof SpecError) {

@@ -51,6 +51,9 @@ import { allocateImdsAddress } from './imds-addresses.js';
 import { AuthorizationStore } from '../authz/assignments.js';
 import { AuthzIndex } from '../authz/index.js';
 import { createAccessControl } from '../authz/access-control.js';
+import type { DenyAssignmentInput } from '../authz/deny-assignments.js';
+import { denyAssignmentsOpsRoute } from '../authz/ops-route.js';
+import type { DenyAssignment } from '../authz/types.js';
 import { renderExplanation } from '../authz/explain.js';
 import { dataKeyStore, signingKeyRepository } from './persistence.js';
 import { sweepOnServerStart } from '../isolation/cleanup.js';
@@ -110,6 +113,13 @@ export interface KeylessServer {
   authorization: AuthorizationStore;
   /** Grants a role (by name or id) to a principal at a scope: the in-process shortcut for tests and seeds. */
   assignRole(input: { principalId: string; role: string; scope: string; principalType?: 'User' | 'Group' | 'ServicePrincipal'; condition?: string; description?: string }): Promise<{ id: string; name: string }>;
+  /**
+   * Creates (or, with the same `name`, replaces) a deny assignment: the admin path Azure keeps to its own
+   * services. `principals: ['everyone']` with `excludePrincipals` denies all but a few.
+   */
+  denyAssignment(input: DenyAssignmentInput): Promise<DenyAssignment>;
+  /** Removes a deny assignment by name (GUID); false when there was none. */
+  deleteDenyAssignment(name: string): Promise<boolean>;
   access: AccessControl;
   /** An application + service principal with a client secret (the plaintext is returned only here). */
   createApplication(displayName: string): Promise<{ clientId: string; objectId: string; clientSecret: string }>;
@@ -479,7 +489,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
         usage: (q) => audit.usage(q),
       },
     });
-    const ops = createOpsHandler({ health, bearer, access, resources, vmEnvironment, explainAccess, routes: [federation.opsRoute, auditRoute, identityEnvironmentRoute({ access, vmEnvironment, appEnvironment }), faultsOpsRoute({ faults, access, subscriptionId: boot.subscriptionId })] });
+    const ops = createOpsHandler({ health, bearer, access, resources, vmEnvironment, explainAccess, routes: [federation.opsRoute, auditRoute, identityEnvironmentRoute({ access, vmEnvironment, appEnvironment }), faultsOpsRoute({ faults, access, subscriptionId: boot.subscriptionId }), denyAssignmentsOpsRoute({ authz, subscriptionId: boot.subscriptionId })] });
     // GET /metrics is Prometheus's, unauthenticated like /health (docs/audit.md); everything else is the ops API.
     const opsOrMetrics = (q: IncomingMessage, s: ServerResponse) => (KeylessMetrics.isMetricsRequest(q) ? void metrics.serve(q, s) : void ops(q, s));
     // The web portal signs in an application and calls the surfaces above through this same listener.
@@ -544,6 +554,8 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
         });
         return { id: assignment.id, name: assignment.name };
       },
+      denyAssignment: async (input) => (await authz.createDenyAssignment(input, { replace: true })).deny,
+      deleteDenyAssignment: (name) => authz.deleteDenyAssignment(name),
       addApplicationCertificate: (clientId, certPem) => federation.addApplicationCertificate(clientId, certPem),
       issueWorkloadToken: (input) => federation.issueWorkloadToken(input),
       audit,

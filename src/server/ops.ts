@@ -76,6 +76,22 @@ export function createOpsHandler(deps: OpsDeps) {
   }
 }
 
+/** The JSON body of an ops request, refused past `maxBytes` (413) or when it does not parse (400). */
+export async function readJsonBody(req: IncomingMessage, maxBytes = 64 * 1024): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > maxBytes) throw new KeylessError(413, 'RequestTooLarge', `The request body is larger than ${Math.round(maxBytes / 1024)} KiB.`);
+    chunks.push(c);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new KeylessError(400, 'InvalidJson', 'The request body is not valid JSON.');
+  }
+}
+
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });

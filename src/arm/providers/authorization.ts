@@ -1,6 +1,7 @@
 import type { AuthorizationStore } from '../../authz/assignments.js';
 import { builtinRoles, isBuiltinRoleGuid, roleDefinitionGuid } from '../../authz/builtin-roles.js';
 import { validateCustomRole } from '../../authz/custom-roles.js';
+import { denyAssignmentNotFound, renderDenyAssignment } from '../../authz/deny-assignments.js';
 import { builtInRoleDefinitionReadOnly, roleDefinitionLinkedAuthorizationFailed, roleDefinitionScopeNotAssignable } from '../../authz/errors.js';
 import type { Explanation, RoleAssignment, RoleDefinition } from '../../authz/types.js';
 import type { AccessResult } from '../../core/access.js';
@@ -228,17 +229,18 @@ export function authorizationProviders(authz: AuthorizationStore): ProviderHandl
     authorizesItself: true,
     async get(req) {
       check(req, `${DA}/read`, req.route.scope);
-      const d = authz.records.denyAssignments().find((x) => x.name.toLowerCase() === req.route.name!.toLowerCase());
-      if (!d) throw armError(404, 'DenyAssignmentNotFound', `The deny assignment '${req.route.name}' is not found.`);
-      return { status: 200, body: { id: d.id, name: d.name, type: DA, properties: d } };
+      const d = authz.denyAssignment(req.route.name!);
+      if (!d || !isAncestorOrSelf(d.scope, req.route.scope) && !isAncestorOrSelf(req.route.scope, d.scope)) throw denyAssignmentNotFound(req.route.name!);
+      return { status: 200, body: renderDenyAssignment(d) };
     },
     async list(req) {
-      check(req, `${DA}/read`, req.route.scope);
       const scope = req.route.scope;
+      // Like role assignments: a list is never a 403, it shows what the caller may read (here, or below it).
+      const readable = (at: string) => req.deps.access.check({ principalId: req.caller.objectId, action: `${DA}/read`, isDataAction: false, scope: at }).allowed;
       return authz.records
         .denyAssignments()
-        .filter((d) => isAncestorOrSelf(d.scope, scope) || isAncestorOrSelf(scope, d.scope))
-        .map((d) => ({ id: d.id, name: d.name, type: DA, properties: d }));
+        .filter((d) => (isAncestorOrSelf(d.scope, scope) ? readable(scope) : isAncestorOrSelf(scope, d.scope) && readable(d.scope)))
+        .map(renderDenyAssignment);
     },
   };
 
