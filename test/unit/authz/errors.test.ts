@@ -4,6 +4,7 @@ import { KeylessError } from '../../../src/core/errors.js';
 import { AuthzIndex } from '../../../src/authz/index.js';
 import {
   authorizationFailed,
+  denyAssignmentAuthorizationFailed,
   invalidActionOrNotAction,
   lastOwnerAssignment,
   linkedAuthorizationFailed,
@@ -34,6 +35,10 @@ const cases: [string, () => KeylessError][] = [
     () => linkedAuthorizationFailed(client, 'Microsoft.Compute/virtualMachines/write', `${RG}/providers/Microsoft.Compute/virtualMachines/vm1`, 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action', IDENTITIES),
   ],
   ['linked-authorization-failed-role-definition', () => roleDefinitionLinkedAuthorizationFailed(client, SUB, [SUB_B, SUB_C])],
+  [
+    'deny-assignment-authorization-failed',
+    () => denyAssignmentAuthorizationFailed(client, 'Microsoft.Compute/disks/write', `${RG}/providers/Microsoft.Compute/disks/d1`, { name: '11111f74-0ce9-5642-acaf-15775e7f2b80', denyAssignmentName: 'Keep disks', scope: RG }),
+  ],
   ['role-assignment-exists', () => roleAssignmentExists()],
   ['role-assignment-exists-with-id', () => roleAssignmentExists('0B5FE6A6-2F6C-4B43-A9A2-7E1E3B3C8F11')],
   ['principal-not-found', () => principalNotFound('0f14a80d-42e5-4d57-afe0-46acf9dfae05', 'c7cb8e56-3c8d-431c-a94c-866e27a25b45')],
