@@ -118,7 +118,7 @@ export function judge(rows: readonly MinuteRow[], limit = GROWTH_LIMIT): Verdict
 export const CRITERION = `baseline = median of minutes ${BASELINE_MINUTES[0]}–${BASELINE_MINUTES[1]}, end = median of the last ${END_MINUTES} minutes; pass when RSS and p99 each grow at most ${100 * GROWTH_LIMIT} % (CPU per request shown, not judged)`;
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`;
-const span = (ms: number[]) => (ms.length > 1 ? `${ms[0]}–${ms.at(-1)}` : String(ms[0]));
+const span = (ms: number[]) => (ms.length > 1 ? `minutes ${ms[0]}–${ms.at(-1)}` : `minute ${ms[0]}`);
 
 export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok: boolean }> {
   const { minutes, minuteSeconds } = opts;
@@ -258,7 +258,7 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
         `| ${r.minute} | ${fmt(r.rssMb, 1)} | ${fmt(r.p50ms, 3)} | ${fmt(r.p99ms, 3)} | ${fmt(r.p999ms, 3)} | ${fmt(r.maxMs, 1)} | ${fmt(r.achieved)} | ${fmt(r.cpuUsPerReq, 1)} | ${fmt(r.cpuPct)} | ${fmt(r.sendLagP99ms, 3)} |`,
     ),
     '',
-    `Baseline (minutes ${span(v.baselineMinutes)}) → end (minutes ${span(v.endMinutes)}): RSS ${fmt(v.rss.baseline, 1)} → ${fmt(v.rss.end, 1)} MB (${pct(v.rss.growth)}), ` +
+    `Baseline (${span(v.baselineMinutes)}) → end (${span(v.endMinutes)}): RSS ${fmt(v.rss.baseline, 1)} → ${fmt(v.rss.end, 1)} MB (${pct(v.rss.growth)}), ` +
       `p99 ${fmt(v.p99.baseline, 3)} → ${fmt(v.p99.end, 3)} ms (${pct(v.p99.growth)}), CPU ${fmt(v.cpu.baseline, 1)} → ${fmt(v.cpu.end, 1)} µs/req (${pct(v.cpu.growth)}, informative) — ` +
       `limit +${100 * GROWTH_LIMIT} %: **${v.ok ? 'pass' : 'FAIL'}**${v.overlap ? ' (the windows overlap: too short a run for a verdict)' : ''}.`,
     '',
