@@ -135,7 +135,7 @@ export class AuditTrail {
     // A granted request identical to one already waiting in this batch (same caller, action, scope, status and
     // reason) is counted on that row: a client reading one secret in a loop would otherwise cost a row per read.
     // Denials are never folded; each keeps its own explanation.
-    const granted = e.allowed && e.status < 400;
+    const granted = e.allowed && e.status < 400 && e.auditOnly !== true;
     // The request just before is the likeliest twin: compared field by field, it costs no key string.
     const last = this.lastGranted;
     const twin = granted && last !== undefined && sameGrantedRequest(last.event, e) ? last.row : undefined;
@@ -167,8 +167,10 @@ export class AuditTrail {
         via: e.via,
         allowed: e.allowed,
         summary: e.summary,
-        // Allowed requests keep the one-line reason; the full trace is worth its size only for denials.
-        explanation: e.allowed ? undefined : e.explanation,
+        // Allowed requests keep the one-line reason; the full trace is worth its size only for denials, and for
+        // what audit mode let through in their place.
+        explanation: e.allowed && e.auditOnly !== true ? undefined : e.explanation,
+        auditOnly: e.auditOnly === true ? true : undefined,
       },
     });
     if (key !== undefined && row) {

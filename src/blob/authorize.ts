@@ -16,6 +16,8 @@ export interface BlobDecision {
   summary?: string;
   explanation?: unknown;
   error?: KeylessError;
+  /** Allowed only because authorization runs in audit mode (kept with its explanation for the audit record). */
+  auditOnly?: boolean;
 }
 
 export interface AuthorizationTarget {
@@ -96,6 +98,10 @@ export async function authorizeBlob(access: AccessControl, principal: BlobPrinci
     }
   }
   const decision: BlobDecision = { allowed: r.allowed, action, scope, via: 'bearer', summary: r.summary };
+  if (r.allowed && !r.granted && r.mode === 'audit') {
+    decision.explanation = r.explanation;
+    decision.auditOnly = true;
+  }
   if (!r.allowed) {
     decision.explanation = r.explanation;
     decision.error = authorizationPermissionMismatch(`${caller.objectId} lacks ${action} at ${scope}: ${r.summary}`);

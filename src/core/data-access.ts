@@ -10,4 +10,6 @@ export interface DataAccessEvent {
   status: number;
   summary?: string;
   explanation?: unknown;
+  /** Allowed only because authorization runs in audit mode: enforce mode would have refused it. */
+  auditOnly?: boolean;
 }

@@ -32,6 +32,10 @@ export function decideKvAccess(
   const who = { surface: 'keyvault' as const, principalId: caller.objectId, appId: caller.appId, via: caller.via };
   if (vault.rbac) {
     const r = access.check({ principalId: caller.objectId, action: op.dataAction, isDataAction: true, scope });
+    if (r.allowed && !r.granted && r.mode === 'audit') {
+      // Audit mode let a refusal through: recorded with its explanation, as a denial would be, and flagged.
+      return { allowed: true, event: { ...who, action: op.dataAction, scope, allowed: true, status: 200, summary: r.summary, explanation: r.explanation, auditOnly: true } };
+    }
     if (r.allowed) {
       // One literal shape for the hottest case (a granted read): no spread, no per-call hidden-class work.
       const event: DataAccessEvent = { surface: 'keyvault', principalId: caller.objectId, appId: caller.appId, via: caller.via, action: op.dataAction, scope, allowed: true, status: 200, summary: r.summary };
@@ -63,6 +67,7 @@ export function decideKvAccess(
     allowed,
     status: allowed ? 200 : 403,
     ...(denial ? { summary: String(denial.extra['summary']), explanation: denial.extra['explanation'] } : {}),
+    ...(allowed && denial ? { auditOnly: access.mode === 'audit' } : {}),
   };
   return allowed ? { allowed, event } : { allowed, event, ...(denial ? { denial } : {}) };
 }

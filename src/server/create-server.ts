@@ -376,7 +376,7 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
       mountSurface: (name, handler) => (surfaces[name] = handler),
       recordDataAccess: (e) => {
         audit.dataAccess(e);
-        metrics.decision(e.surface, e.allowed);
+        metrics.decision(e.surface, e.allowed, e.auditOnly === true);
       },
       addVmEnvironment: (fn) => envContributors.push(fn),
     };

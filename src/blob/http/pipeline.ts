@@ -80,6 +80,7 @@ export function createBlobHandler(deps: BlobSurfaceDeps): (req: IncomingMessage,
       status: ex.res.statusCode,
       summary: d.summary,
       explanation: d.explanation,
+      ...(d.auditOnly ? { auditOnly: true } : {}),
     });
   }
 

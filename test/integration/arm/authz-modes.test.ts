@@ -9,6 +9,8 @@ import { banner } from '../../../src/cli/banner.js';
 import type { StartedKeyless } from '../../../src/index.js';
 import { http } from '../../support/keyless.js';
 import { admin, armAs, clientToken, group } from '../audit/helpers.js';
+import { adminVaultToken, createVault, kv, tokenFor } from '../keyvault/helpers.js';
+import { createAccount, raw } from '../blob/helpers.js';
 
 /** A server in the given mode whose pino log lines are kept (startKeyless has no logger option). */
 async function serverIn(mode: 'audit' | 'off', lines: Record<string, unknown>[]): Promise<StartedKeyless> {
@@ -19,9 +21,9 @@ async function serverIn(mode: 'audit' | 'off', lines: Record<string, unknown>[])
   return { ...server, dataDir, stop: async () => (await server.stop(), fs.rmSync(dataDir, { recursive: true, force: true })) };
 }
 
-const metric = async (k: StartedKeyless, result: string): Promise<number> => {
+const metric = async (k: StartedKeyless, result: string, surface = 'arm'): Promise<number> => {
   const text = (await http('GET', `${k.endpoints.resourceManager}/metrics`)).text;
-  const m = new RegExp(`^keyless_authz_decisions_total\\{surface="arm",result="${result}"\\} (\\d+)`, 'm').exec(text);
+  const m = new RegExp(`^keyless_authz_decisions_total\\{surface="${surface}",result="${result}"\\} (\\d+)`, 'm').exec(text);
   return m ? Number(m[1]) : 0;
 };
 
@@ -65,6 +67,37 @@ describe('--authz audit: log the denial, allow', () => {
     const warned = log.filter((l) => l['authz'] === 'audit' && l['principalId'] === who.objectId);
     expect(warned.map((l) => l['action'])).toEqual(['Microsoft.Resources/subscriptions/resourceGroups/read', 'Microsoft.ManagedIdentity/userAssignedIdentities/write']);
     expect(warned[0]!['msg']).toBe('authorization would deny (audit mode: allowed)');
+  });
+
+  it('data planes too: a Key Vault read and a blob write RBAC would refuse are recorded, unfolded, with their explanation', async () => {
+    const app = await k.createApplication('no-data-roles');
+    await createVault(k, 'modes-rg', 'audited-vault', { enableRbacAuthorization: true });
+    // The admin holds Owner, which has no data actions: its own write is an audit-only pass too.
+    expect((await kv(k, await adminVaultToken(k), 'PUT', 'audited-vault', '/secrets/s1', { value: 'v1' })).status).toBe(200);
+    const kvToken = await tokenFor(k, app.clientId, app.clientSecret);
+    const before = await metric(k, 'audit-denied', 'keyvault');
+    for (let i = 0; i < 2; i++) expect((await kv(k, kvToken, 'GET', 'audited-vault', '/secrets/s1')).json.value).toBe('v1');
+
+    const account = await createAccount(k, 'auditedacct', 'modes-rg');
+    const blobToken = await tokenFor(k, app.clientId, app.clientSecret, 'https://storage.azure.com/.default');
+    const bearer = { authorization: `Bearer ${blobToken}`, 'x-ms-version': '2021-12-02', 'x-ms-date': new Date().toUTCString() };
+    const created = await raw('PUT', `${account.pathUrl}/audited?restype=container`, { headers: bearer });
+    expect(created.status, created.text).toBe(201);
+
+    await k.audit.flush();
+    const { events } = await k.audit.query({ categories: ['data'], principal: app.objectId });
+    const reads = events.filter((e) => e.operation === 'Microsoft.KeyVault/vaults/secrets/getSecret/action');
+    // Two rows, not one row counted twice: what audit mode let through is never folded away.
+    expect(reads.map((e) => [e.result, e.count, e.details['auditOnly']])).toEqual([
+      ['succeeded', 1, true],
+      ['succeeded', 1, true],
+    ]);
+    expect(reads[0]!.details['explanation']).toMatchObject({ allowed: false, request: { principalId: app.objectId } });
+    const container = events.find((e) => e.details['surface'] === 'blob');
+    expect(container?.details).toMatchObject({ auditOnly: true, allowed: true });
+    expect(container?.details['explanation']).toMatchObject({ allowed: false });
+    expect(await metric(k, 'audit-denied', 'keyvault')).toBe(before + 2);
+    expect(await metric(k, 'audit-denied', 'blob')).toBeGreaterThanOrEqual(1);
   });
 
   it('a call RBAC allows is not flagged', async () => {
