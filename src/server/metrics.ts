@@ -156,9 +156,18 @@ export class KeylessMetrics {
       }
       // A handler that answered before returning (a cached IMDS token) is timed to its end() call: no listener
       // to add and remove on the hottest path. Anything still running is timed to the response's 'finish'.
-      if (res.writableEnded && !(r! instanceof Promise)) return done(req, res, start, generated, logging);
-      res.once('finish', () => done(req, res, start, generated, logging));
-      if (r! instanceof Promise) r.catch((e: unknown) => failed(req, res, e, generated));
+      if (!(r! instanceof Promise)) {
+        if (res.writableEnded) return done(req, res, start, generated, logging);
+        res.once('finish', () => done(req, res, start, generated, logging));
+        return;
+      }
+      // A handler that has answered by the time its promise settles (an IMDS cache miss) is timed then, too: a
+      // 'finish' listener on some responses and not others leaves Node's emitter and stream code polymorphic,
+      // which slowed the synchronous answers that follow (bench/NOTES.md, "Answering late").
+      r.then(
+        () => (res.writableEnded ? done(req, res, start, generated, logging) : res.once('finish', () => done(req, res, start, generated, logging))),
+        (e: unknown) => failed(req, res, e, generated),
+      );
     };
   }
 
