@@ -7,7 +7,6 @@ import type { Database } from './schema.js';
 import type { PgChangeFeed } from './change-feed.js';
 import { CHANNEL, encodeChange, newReplicaId } from './change-message.js';
 import { CachingSqliteDatabase } from './statement-cache.js';
-import { WalCheckpointer } from './wal-checkpointer.js';
 import * as m001 from './migrations/001-initial.js';
 import * as m003 from './migrations/003-blob.js';
 import * as m002 from './migrations/002-keyvault.js';
@@ -41,8 +40,6 @@ export class Store {
   readonly location: string;
   private readonly emitter = new EventEmitter();
   private feed: PgChangeFeed | undefined;
-  /** SQLite only: the background WAL checkpoint. */
-  checkpointer: WalCheckpointer | undefined;
   /** Tags this store's notifications so its own echo is ignored (in-process replicas in tests included). */
   readonly replicaId = newReplicaId();
 
@@ -76,19 +73,15 @@ export class Store {
       // NORMAL in WAL mode survives a killed process (the WAL is in the OS cache); only power loss can drop
       // the last transactions. FULL costs 6× on writes for that case.
       sqlite.pragma('synchronous = NORMAL');
-      // Checkpoints run on a thread of their own (wal-checkpointer.ts) every ~64 MiB of WAL rather than SQLite's
-      // 4 MiB: blob writes rewrite the same pages, and fewer checkpoints copy fewer versions of them (+14 % on a
-      // 1 MiB PUT, bench/NOTES.md). SQLite's own checkpoint, on the event loop, stays only as a safety valve at
-      // 256 MiB; after a complete checkpoint the log file is cut back to 4 MiB so its size tracks what is new.
-      sqlite.pragma('wal_autocheckpoint = 65536');
-      sqlite.pragma('journal_size_limit = 4194304');
+      // Checkpoint every ~64 MiB of WAL instead of SQLite's 4 MiB: blob writes rewrite the same pages, and fewer
+      // checkpoints copy fewer versions of them (+14 % on a 1 MiB PUT, bench/NOTES.md). Crash safety is unchanged.
+      sqlite.pragma('wal_autocheckpoint = 16384');
       // No mmap_size: mapping the file made start-up ~40 ms faster on 8k assignments, but every page read stays in
       // the process's RSS (+105 MB at 100k assignments, bench/NOTES.md "Fourth round").
       sqlite.pragma('foreign_keys = ON');
       sqlite.pragma('busy_timeout = 5000');
       if (file !== ':memory:') fs.chmodSync(file, 0o600);
       store = new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachingSqliteDatabase(sqlite) }) }), 'sqlite', file);
-      if (file !== ':memory:') store.checkpointer = new WalCheckpointer(file, { thresholdBytes: 64 * 1024 * 1024, intervalMs: 500 });
     }
     await store.migrate();
     if (store.dialect === 'postgres') {
@@ -139,7 +132,6 @@ export class Store {
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
     await this.feed?.close();
-    await this.checkpointer?.close();
     await this.db.destroy();
   }
 }
