@@ -1,8 +1,7 @@
-import type { IncomingMessage } from 'node:http';
 import type { AccessControl } from '../core/access.js';
 import type { Caller } from '../core/caller.js';
 import { KeylessError } from '../core/errors.js';
-import type { OpsRoute } from '../server/ops.js';
+import { readJsonBody, type OpsRoute } from '../server/ops.js';
 import { parseFaultDuration } from './duration.js';
 import type { FaultInput, FaultRegistry, FaultView } from './registry.js';
 
@@ -49,7 +48,7 @@ export function faultsOpsRoute(deps: { faults: FaultRegistry; access: AccessCont
       if (!deps.faults.remove(id)) throw notFound(id);
       return { status: 200, body: { removed: 1 } };
     }
-    const input = faultInput(await readJson(req));
+    const input = faultInput(await readJsonBody(req, MAX_BODY));
     return { status: 201, body: wire(deps.faults.add(input)) };
   };
 }
@@ -107,22 +106,6 @@ export function wire(f: FaultView): Record<string, unknown> & { id: string } {
     ...(f.remainingCount !== undefined ? { remainingCount: f.remainingCount } : {}),
     applied: f.applied,
   };
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) throw new KeylessError(413, 'RequestTooLarge', 'The request body is larger than 16 KiB.');
-    chunks.push(c);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new KeylessError(400, 'InvalidJson', 'The request body is not valid JSON.');
-  }
 }
 
 function demand(access: AccessControl, caller: Caller, action: string, scope: string): void {
