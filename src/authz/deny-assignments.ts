@@ -1,7 +1,7 @@
 /**
  * Deny assignments as an administrator writes them (authorization.md §1.1, §1.6). Azure users cannot create
  * them through ARM — Azure's own services do (managed applications, Blueprints, deployment stacks) — so Keyless
- * takes them from its ops API, CLI, seed file and in-process API, all validated here.
+ * takes them from its ops API, CLI and in-process API, all validated here.
  *
  * Rules: at least one principal; the "All principals" id 00000000-… is `SystemDefined` and may appear only in
  * `principals` (typically with `excludePrincipals`); every block denies at least one action or data action;

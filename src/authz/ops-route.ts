@@ -12,7 +12,7 @@ const DA = 'Microsoft.Authorization/denyAssignments';
  * The admin path for deny assignments (Azure users cannot write them through ARM, which stays read-only):
  *   GET    /keyless/v1/deny-assignments[?scope=…]  those at, above or below the scope (default: the subscription)
  *   POST   /keyless/v1/deny-assignments            create one (409 DenyAssignmentExists if its name is taken)
- *   PUT    /keyless/v1/deny-assignments/{name}     create or replace (what the seed file uses: idempotent)
+ *   PUT    /keyless/v1/deny-assignments/{name}     create or replace (idempotent)
  *   GET    /keyless/v1/deny-assignments/{name}
  *   DELETE /keyless/v1/deny-assignments/{name}
  *

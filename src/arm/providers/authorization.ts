@@ -230,7 +230,7 @@ export function authorizationProviders(authz: AuthorizationStore): ProviderHandl
     async get(req) {
       check(req, `${DA}/read`, req.route.scope);
       const d = authz.denyAssignment(req.route.name!);
-      if (!d || !isAncestorOrSelf(d.scope, req.route.scope) && !isAncestorOrSelf(req.route.scope, d.scope)) throw denyAssignmentNotFound(req.route.name!);
+      if (!d || (!isAncestorOrSelf(d.scope, req.route.scope) && !isAncestorOrSelf(req.route.scope, d.scope))) throw denyAssignmentNotFound(req.route.name!);
       return { status: 200, body: renderDenyAssignment(d) };
     },
     async list(req) {
