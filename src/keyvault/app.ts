@@ -16,6 +16,7 @@ import { decodeSkipToken, nextLink, PagingError, parseMaxResults } from './pagin
 import { deletedSecretBundle, secretBundle, secretItem } from './render.js';
 import { parseJsonBody, parseRestore, parseSetSecret, parseUpdateSecret } from './requests.js';
 import { routeKeyVault } from './route.js';
+import { splitTarget } from '../core/request-target.js';
 import type { SecretService } from './secrets.js';
 import type { VaultInfo } from './vault-info.js';
 import { noteRequestId } from '../core/request-id.js';
@@ -83,12 +84,13 @@ export function createKeyVaultApp(deps: KeyVaultAppDeps): FastifyInstance {
     const resource = challengeResource(deps.dnsSuffix, port);
     const caller = await authenticate(deps.auth, req.headers.authorization, resource, audiences(port));
 
-    const url = new URL(req.url, 'https://kv.invalid');
+    // Not `new URL(req.url, base)`: it reads `//x` as a host name and throws on `//%00` (core/request-target.ts).
+    const url = splitTarget(req.url);
     // Names are matched decoded: the JS SDK sends `api%2Dversion`.
-    const query = Object.fromEntries([...url.searchParams].map(([k, v]) => [k.toLowerCase(), v]));
+    const query = Object.fromEntries([...url.query].map(([k, v]) => [k.toLowerCase(), v]));
     if (!query['api-version']) throw missingApiVersion();
 
-    const route = routeKeyVault(req.method, url.pathname);
+    const route = routeKeyVault(req.method, url.path);
     if (!route) throw badParameter('The request URI is invalid.');
     if (route.op === 'notFound') throw notFound();
     if (route.op === 'unsupported') throw unsupported(route.collection);

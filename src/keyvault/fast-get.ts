@@ -9,6 +9,7 @@ import { kvResponseHeaders } from './headers.js';
 import { hostPort, isValidSecretName, vaultBaseUrl, vaultNameFromHost } from './names.js';
 import { secretBundle } from './render.js';
 import { routeKeyVault } from './route.js';
+import { splitTarget } from '../core/request-target.js';
 import type { SecretService, SecretVersionView } from './secrets.js';
 import type { VaultInfo } from './vault-info.js';
 import type { VaultRegistry } from './vault-registry.js';
@@ -111,15 +112,11 @@ export function createFastGet(deps: FastGetDeps): (req: IncomingMessage, res: Se
   function parseTarget(host: string, rawUrl: string): Target | null {
     const vaultName = vaultNameFromHost(host, deps.dnsSuffix);
     if (!vaultName) return null;
-    let url: URL;
-    try {
-      url = new URL(rawUrl, 'https://kv.invalid');
-    } catch {
-      return null;
-    }
-    const params = [...url.searchParams];
+    // Parsed exactly as the full pipeline parses it (app.ts), so both always pick the same route.
+    const url = splitTarget(rawUrl);
+    const params = [...url.query];
     if (params.length !== 1 || params[0]![0].toLowerCase() !== 'api-version' || !params[0]![1]) return null;
-    const route = routeKeyVault('GET', url.pathname);
+    const route = routeKeyVault('GET', url.path);
     if (!route || route.op !== 'get' || route.version !== undefined || !route.name || !isValidSecretName(route.name)) return null;
     const port = hostPort(host);
     return { vaultName, base: vaultBaseUrl(vaultName, deps.dnsSuffix, port), secretName: route.name, audiences: deps.audiences(port) };

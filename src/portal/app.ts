@@ -12,6 +12,7 @@ import { Loopback, type LoopbackTarget } from './loopback.js';
 import { shellPage, signInPage } from './pages.js';
 import { blobList, forward, opsPathAllowed, secretsList, secretValue, type UpstreamCall } from './proxy.js';
 import { csrfMatches, SessionStore, type PortalSession, type Sealer } from './session.js';
+import { splitTarget } from '../core/request-target.js';
 
 export interface PortalDeps {
   log: Logger;
@@ -113,7 +114,7 @@ export function createPortalApp(deps: PortalDeps): { app: FastifyInstance; close
     return html(reply, 200, shellPage());
   });
   app.get(`${BASE}/sign-in`, (req, reply) => {
-    const q = new URL(req.url, 'https://portal.invalid').searchParams;
+    const q = splitTarget(req.url).query;
     const notice = q.has('expired') ? 'Your session expired. Sign in again.' : q.has('signed-out') ? 'You are signed out.' : undefined;
     return html(reply, 200, signInPage({ tenantId: deps.tenantId, ...(notice ? { notice } : {}) }));
   });
@@ -222,7 +223,7 @@ export function createPortalApp(deps: PortalDeps): { app: FastifyInstance; close
   // Display names for the principal ids the portal shows (Azure's portal asks Microsoft Graph for these).
   app.get(`${API}/directory/principals`, async (req, reply) => {
     await requireSession(req);
-    const ids = (new URL(req.url, 'https://portal.invalid').searchParams.get('ids') ?? '')
+    const ids = (splitTarget(req.url).query.get('ids') ?? '')
       .split(',')
       .map((x) => x.trim().toLowerCase())
       .filter((x) => /^[0-9a-f-]{36}$/.test(x))

@@ -67,7 +67,14 @@ describe('fuzz: Key Vault data plane', () => {
         const path = `/${[col, ...segs].join('/')}`;
         expectKvAnswer(await send(m, path, v, m === 'GET' || m === 'HEAD' ? undefined : JSON.stringify(body)), `${m} ${path} v=${v}`);
       }),
-      { numRuns: fuzzRuns(200) },
+      {
+        numRuns: fuzzRuns(200),
+        // Found by this property in CI: `new URL('//%00', base)` read `%00` as a host name and threw (a 500).
+        examples: [
+          ['GET', 'secrets', ['%2e%2e', '', '%00'], null, bodies[0]!],
+          ['GET', 'secrets', ['', 'seed'], '7.4', bodies[0]!],
+        ],
+      },
     );
   });
 

@@ -86,6 +86,19 @@ describe('Key Vault data plane: the cached get-secret path', () => {
     expect((await get('/secrets/missing/')).status).toBe(404);
   });
 
+  it('reads a leading `//` as part of the path on both paths (Az PowerShell sends `//secrets`), never as a host', async () => {
+    const twice = [await get('//secrets/app/'), await get('//secrets/app/')];
+    for (const r of twice) expect(r.json.value, r.text).toBe('v2');
+    expect(comparable(twice[1]!)).toEqual(comparable(twice[0]!));
+    // `new URL('//%00', base)` throws: once a 500, now the full pipeline's 404 / 400.
+    for (const path of ['//%00', '/secrets/%2e%2e//%00', '//secrets/%00']) {
+      const r = await get(path);
+      expect(r.status, `${path}: ${r.text}`).toBeGreaterThanOrEqual(400);
+      expect(r.status, path).toBeLessThan(500);
+      expect(typeof r.json.error.code, path).toBe('string');
+    }
+  });
+
   it('stops granting the moment the role assignment is deleted', async () => {
     expect((await get()).status).toBe(200);
     expect((await arm(k, 'DELETE', `${assignmentId}?api-version=2022-04-01`)).status).toBe(200);
