@@ -127,6 +127,12 @@ export interface WindowResult {
   latency: Float64Array;
   /** How late each request was sent after its due time, ms, ascending. */
   sendLag: Float64Array;
+  /**
+   * Per target name: service time (from when the request was sent, not due), ms, ascending, 2xx only. Queueing
+   * behind another request still counts, but a slowdown confined to one request type shows here as that type's
+   * median moving and no other.
+   */
+  serviceByTarget: Map<string, Float64Array>;
   /** Completed answers per second, from the window's start to the last answer. */
   achievedRate: number;
   maxInFlight: number;
@@ -193,6 +199,7 @@ export class OpenLoop {
     });
     const latency = new Samples();
     const sendLag = new Samples();
+    const service = new Map<string, Samples>(targets.map((t) => [t.name, new Samples()]));
     const failures: string[] = [];
     const fail = (msg: string) => {
       if (failures.length < 5) failures.push(msg);
@@ -223,7 +230,8 @@ export class OpenLoop {
     const send = (k: number) => {
       const p = prepared[k % prepared.length]!;
       const due = t0 + slotOffsetMs(k, rate);
-      sendLag.push(Math.max(0, nowMs() - due));
+      const sent = nowMs();
+      sendLag.push(Math.max(0, sent - due));
       const req = p.mod.request({ agent: p.agent, hostname: p.hostname, port: p.port, method: p.t.method, path: p.t.path, headers: p.headers }, (res) => {
         const status = res.statusCode ?? 0;
         const good = status >= 200 && status < 300;
@@ -237,6 +245,7 @@ export class OpenLoop {
           if (good) {
             ok++;
             latency.push(end - due);
+            service.get(p.t.name)!.push(end - sent);
           } else {
             non2xx++;
             fail(`${p.t.name}: ${status} ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`);
@@ -302,6 +311,7 @@ export class OpenLoop {
       failures,
       latency: latency.sorted(),
       sendLag: sendLag.sorted(),
+      serviceByTarget: new Map([...service].map(([name, x]) => [name, x.sorted()])),
       achievedRate: (1000 * done) / span,
       maxInFlight,
       connections,

@@ -72,6 +72,8 @@ export interface MinuteRow {
   cpuPct: number;
   /** p99 of how late the generator sent requests after their due time (its own share of the latency). */
   sendLagP99ms: number;
+  /** Per request type: service time (from sending) p50 and p99, ms — which type a slowdown belongs to. */
+  byTarget?: Record<string, { p50ms: number; p99ms: number }>;
 }
 
 export interface Growth {
@@ -218,11 +220,13 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
         cpuUsPerReq: cpu / w.ok,
         cpuPct: (100 * cpu) / wallUs,
         sendLagP99ms: quantiles(w.sendLag).p99,
+        byTarget: Object.fromEntries([...w.serviceByTarget].map(([name, x]) => [name, { p50ms: quantiles(x).p50, p99ms: quantiles(x).p99 }])),
       };
       rows.push(row);
       process.stderr.write(
         `soak: minute ${m}/${minutes}: RSS ${fmt(row.rssMb)} MB, p50 ${fmt(row.p50ms, 2)} / p99 ${fmt(row.p99ms, 2)} / p99.9 ${fmt(row.p999ms, 2)} ms, ` +
-          `${fmt(row.achieved)} req/s, server ${fmt(row.cpuUsPerReq, 1)} µs CPU/req (${fmt(row.cpuPct)} %), send lag p99 ${fmt(row.sendLagP99ms, 2)} ms, max in flight ${w.maxInFlight}, ${w.connections} new connections, generator CPU ${fmt(w.generatorCpuPct)} %\n`,
+          `${fmt(row.achieved)} req/s, server ${fmt(row.cpuUsPerReq, 1)} µs CPU/req (${fmt(row.cpuPct)} %), send lag p99 ${fmt(row.sendLagP99ms, 2)} ms, max in flight ${w.maxInFlight}, ${w.connections} new connections, generator CPU ${fmt(w.generatorCpuPct)} %\n` +
+          `  service p50 / p99 ms: ${Object.entries(row.byTarget!).map(([n, q]) => `${n} ${fmt(q.p50ms, 2)} / ${fmt(q.p99ms, 2)}`).join(', ')}\n`,
       );
     }
   } finally {
@@ -260,12 +264,34 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
         `| ${r.minute} | ${fmt(r.rssMb, 1)} | ${fmt(r.p50ms, 3)} | ${fmt(r.p99ms, 3)} | ${fmt(r.p999ms, 3)} | ${fmt(r.maxMs, 1)} | ${fmt(r.achieved)} | ${fmt(r.cpuUsPerReq, 1)} | ${fmt(r.cpuPct)} | ${fmt(r.sendLagP99ms, 3)} |`,
     ),
     '',
+    ...byTargetTable(rows, v),
     `Baseline (${span(v.baselineMinutes)}) → end (${span(v.endMinutes)}): RSS ${fmt(v.rss.baseline, 1)} → ${fmt(v.rss.end, 1)} MB (${pct(v.rss.growth)}), ` +
       `p99 ${fmt(v.p99.baseline, 3)} → ${fmt(v.p99.end, 3)} ms (${pct(v.p99.growth)}), CPU ${fmt(v.cpu.baseline, 1)} → ${fmt(v.cpu.end, 1)} µs/req (${pct(v.cpu.growth)}, informative) — ` +
       `limit +${100 * GROWTH_LIMIT} %: **${v.ok ? 'pass' : 'FAIL'}**${v.overlap ? ' (the windows overlap: too short a run for a verdict)' : ''}.`,
     '',
   ].join('\n');
   return { section, ok: v.ok };
+}
+
+/** Per request type, baseline → end of the service time's p50 and p99 (medians over the same minutes as the verdict). */
+export function byTargetTable(rows: readonly MinuteRow[], v: Verdict): string[] {
+  const names = Object.keys(rows[0]?.byTarget ?? {});
+  if (names.length === 0) return [];
+  const at = (minutes: number[], name: string, q: 'p50ms' | 'p99ms') =>
+    median(rows.filter((r) => minutes.includes(r.minute)).map((r) => r.byTarget?.[name]?.[q] ?? NaN).filter((x) => !Number.isNaN(x)));
+  const cell = (name: string, q: 'p50ms' | 'p99ms') => {
+    const b = at(v.baselineMinutes, name, q);
+    const e = at(v.endMinutes, name, q);
+    return `${fmt(b, 2)} → ${fmt(e, 2)} (${pct(e / b - 1)})`;
+  };
+  return [
+    `Service time per request type (from sending; ${span(v.baselineMinutes)} → ${span(v.endMinutes)}):`,
+    '',
+    '| request | p50 ms | p99 ms |',
+    '|---|---:|---:|',
+    ...names.map((n) => `| ${n} | ${cell(n, 'p50ms')} | ${cell(n, 'p99ms')} |`),
+    '',
+  ];
 }
 
 function failOnErrors(what: string, r: LoadResult): void {

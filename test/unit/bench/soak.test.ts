@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GROWTH_LIMIT, judge, soakOptions, type MinuteRow } from '../../../bench/soak.js';
+import { byTargetTable, GROWTH_LIMIT, judge, soakOptions, type MinuteRow } from '../../../bench/soak.js';
 
 const row = (minute: number, rssMb: number, p99ms: number, cpuUsPerReq = 100): MinuteRow => ({
   minute,
@@ -52,6 +52,20 @@ describe('soak criterion', () => {
     expect(v.overlap).toBe(true);
     expect(judge([row(1, 200, 2)]).baselineMinutes).toEqual([1]);
     expect(() => judge([])).toThrow();
+  });
+});
+
+describe('soak: service time per request type', () => {
+  it('puts each type\'s baseline and end medians side by side, so a slowdown names its request type', () => {
+    const rows = [1, 2, 3, 4, 5, 6, 7, 8].map((m) => ({
+      ...row(m, 200, 2),
+      byTarget: { 'KV PUT': { p50ms: m <= 4 ? 1 : 2, p99ms: 4 }, 'IMDS': { p50ms: 0.5, p99ms: m === 8 ? 9 : 1 } },
+    }));
+    const lines = byTargetTable(rows, judge(rows));
+    expect(lines).toContain('| KV PUT | 1.00 → 2.00 (+100.0 %) | 4.00 → 4.00 (+0.0 %) |');
+    // The end is the median of minutes 6–8: one bad minute does not move it.
+    expect(lines).toContain('| IMDS | 0.50 → 0.50 (+0.0 %) | 1.00 → 1.00 (+0.0 %) |');
+    expect(byTargetTable([row(1, 200, 2)], judge([row(1, 200, 2)]))).toEqual([]);
   });
 });
 
