@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { byTargetTable, GROWTH_LIMIT, judge, soakOptions, type MinuteRow } from '../../../bench/soak.js';
+import { byTargetTable, controlLines, GROWTH_LIMIT, judge, soakOptions, type MinuteRow } from '../../../bench/soak.js';
 
 const row = (minute: number, rssMb: number, p99ms: number, cpuUsPerReq = 100): MinuteRow => ({
   minute,
@@ -55,6 +55,31 @@ describe('soak criterion', () => {
   });
 });
 
+describe('soak criterion with the fresh-server control', () => {
+  it('judges p99 against the fresh server at the same time, so the machine\'s drift does not count', () => {
+    // The machine slowed by half over the run: raw p99 +50 %, but the fresh server is as slow as the soaked one.
+    const rows = [1, 2, 3, 4, 5, 6, 7, 8].map((m) => row(m, 200, m <= 4 ? 2 : 3));
+    const same = { soaked: [row(9, 201, 3.0), row(12, 201, 3.1), row(13, 202, 2.9)], fresh: [row(10, 150, 3.0), row(11, 150, 3.0), row(14, 150, 3.05)] };
+    const v = judge(rows, same);
+    expect(v.p99.growth).toBeCloseTo(0.5, 9);
+    expect(v.control!.p99.baseline).toBe(3.0);
+    expect(v.control!.p99.end).toBe(3.0);
+    expect(v.control!.drift.growth).toBeCloseTo(0.5, 9);
+    expect(v.control!.pairs).toBe(3);
+    expect(v.ok).toBe(true);
+    expect(controlLines(v, same).join('\n')).toMatch(/p99 3\.000 → 3\.000 ms \(\+0\.0 %\)/);
+    // A soaked server slower than the fresh one at the same time fails, whatever the raw growth says.
+    const worse = { soaked: same.soaked.map((r) => ({ ...r, p99ms: 3.4 })), fresh: same.fresh };
+    expect(judge(rows, worse).ok).toBe(false);
+    expect(judge(rows.map((r) => ({ ...r, p99ms: 2 })), worse).ok).toBe(false);
+    // RSS is still judged on the soak's own minutes.
+    expect(judge(rows.map((r) => (r.minute >= 6 ? { ...r, rssMb: 230 } : r)), same).ok).toBe(false);
+    // Without a control the raw p99 decides, as before.
+    expect(judge(rows).ok).toBe(false);
+    expect(controlLines(judge(rows), { soaked: [], fresh: [] })).toEqual([]);
+  });
+});
+
 describe('soak: service time per request type', () => {
   it('puts each type\'s baseline and end medians side by side, so a slowdown names its request type', () => {
     const rows = [1, 2, 3, 4, 5, 6, 7, 8].map((m) => ({
@@ -70,9 +95,9 @@ describe('soak: service time per request type', () => {
 });
 
 describe('soak options', () => {
-  it('reads --minutes, --minute-seconds, --rate and --no-record', () => {
-    expect(soakOptions(['node', 'soak.ts'])).toEqual({ minutes: 30, minuteSeconds: 60, record: true });
-    expect(soakOptions(['node', 'soak.ts', '--minutes', '4', '--minute-seconds', '15', '--rate', '800', '--no-record'])).toEqual({ minutes: 4, minuteSeconds: 15, rate: 800, record: false });
+  it('reads --minutes, --minute-seconds, --rate, --no-record and --no-control', () => {
+    expect(soakOptions(['node', 'soak.ts'])).toEqual({ minutes: 30, minuteSeconds: 60, record: true, control: true });
+    expect(soakOptions(['node', 'soak.ts', '--minutes', '4', '--minute-seconds', '15', '--rate', '800', '--no-record', '--no-control'])).toEqual({ minutes: 4, minuteSeconds: 15, rate: 800, record: false, control: false });
     expect(() => soakOptions(['node', 'soak.ts', '--rate', '0'])).toThrow(/--rate/);
   });
 });
