@@ -30,7 +30,7 @@
 import { randomUUID } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { AuthzIndex } from '../src/authz/index.js';
+import { AuthzIndex, type ScopedAssignments } from '../src/authz/index.js';
 import { builtinRoleByName, roleDefinitionGuid } from '../src/authz/builtin-roles.js';
 import { normalizedAction, normalizePrincipalId } from '../src/authz/decide.js';
 import type { AccessRequest, RoleAssignment } from '../src/authz/types.js';
@@ -212,7 +212,7 @@ interface Plan {
 
 function plan(index: AuthzIndex, req: AccessRequest): Plan {
   const d = index.decide(req);
-  const keys = index.walk(req.scope).keys;
+  const { keys, hashes } = index.walk(req.scope);
   const all = [req.principalId, ...(req.groupIds ?? [])];
   let principals: string[] = all;
   let lastKeys = keys.length;
@@ -233,7 +233,8 @@ function plan(index: AuthzIndex, req: AccessRequest): Plan {
     const nk = i === principals.length - 1 ? lastKeys : keys.length;
     if (held === undefined) return;
     if (Array.isArray(held)) compares += nk * held.length;
-    else gets += nk;
+    // A by-scope principal: a Bloom probe per walk key (in one cache line), a map get only where it may hold one.
+    else for (let k = 0; k < nk; k++) if ((held as ScopedAssignments).mayHold(hashes[k]!)) gets++;
     for (let k = 0; k < nk; k++) examined += index.assignmentsAt(normalizePrincipalId(id), keys[k]!)?.length ?? 0;
   });
   return { req, allowed: d.allowed, principals, lastKeys, gets, compares, examined };
@@ -252,7 +253,7 @@ function roleLookups(index: AuthzIndex, a: Held, action: string, isData: boolean
  * or Decision.
  */
 function lookupsOnly(index: AuthzIndex, p: Plan): number {
-  const keys = index.walk(p.req.scope).keys;
+  const { keys, hashes } = index.walk(p.req.scope);
   const action = normalizedAction(p.req.action);
   const isData = p.req.isDataAction;
   let sink = 0;
@@ -264,8 +265,9 @@ function lookupsOnly(index: AuthzIndex, p: Plan): number {
     if (Array.isArray(held)) {
       for (let k = 0; k < nk; k++) for (const a of held as readonly Held[]) if (a.scope.key === keys[k]) sink += roleLookups(index, a, action, isData);
     } else {
-      const m = held as ReadonlyMap<string, readonly Held[]>;
+      const m = held as ScopedAssignments;
       for (let k = 0; k < nk; k++) {
+        if (!m.mayHold(hashes[k]!)) continue;
         const list = m.get(keys[k]!);
         if (list !== undefined) for (const a of list) sink += roleLookups(index, a, action, isData);
       }
@@ -522,7 +524,7 @@ for (const { assignments, same: q } of rows) {
   );
 }
 console.log(
-  '\nIndex Map.get: walk cache, action cache, each principal/group, each walk key of a principal held as a by-scope map (principals with ≤ 4 assignments are a list: list compares). Lookups only: exactly those, plus the role and grant-cache lookups of each assignment found on the walk, on the index\'s own maps — no deny checks, conditions or Decision object. L1-hot: as many lookups on small shared maps that stay in cache. Ratios are of batch means.',
+  '\nIndex Map.get: walk cache, action cache, each principal/group, each walk key of a principal held by scope that its Bloom filter lets through (principals with ≤ 4 assignments are a list: list compares). Lookups only: exactly those, plus the role and grant-cache lookups of each assignment found on the walk, on the index\'s own maps — no deny checks, conditions or Decision object. L1-hot: as many lookups on small shared maps that stay in cache. Ratios are of batch means.',
 );
 if (rows.length > 1) {
   const f = (xs: number[], d = 2): string => xs.map((x) => x.toFixed(d)).join(' → ');

@@ -12,7 +12,7 @@
  */
 import { normalizeAction, type ActionPattern } from '../core/actions.js';
 import type { ConditionContext } from './conditions/index.js';
-import type { AuthzIndex, Gate, IndexedAssignment, IndexedDeny } from './index.js';
+import type { AuthzIndex, Gate, IndexedAssignment, IndexedDeny, ScopedAssignments } from './index.js';
 import type { AccessRequest, Decision, DecisionReason, DenyAssignment, Explanation, RoleAssignment, RoleDefinition } from './types.js';
 
 class DecisionImpl implements Decision {
@@ -109,6 +109,7 @@ export function decide(index: AuthzIndex, req: AccessRequest): Decision {
   const principalKey = normalizePrincipalId(req.principalId);
   const groups = req.groupIds ?? NO_GROUPS;
   const keys = walk.keys;
+  const hashes = walk.hashes;
 
   if (walk.denies.length > 0) {
     for (const d of walk.denies) {
@@ -123,10 +124,14 @@ export function decide(index: AuthzIndex, req: AccessRequest): Decision {
   for (let p = -1; p < groups.length; p++) {
     const held = index.principalAssignments(p < 0 ? principalKey : normalizePrincipalId(groups[p]!));
     if (held === undefined) continue;
-    const byScope = Array.isArray(held) ? undefined : (held as ReadonlyMap<string, readonly IndexedAssignment[]>);
-    for (const key of keys) {
+    const byScope = Array.isArray(held) ? undefined : (held as ScopedAssignments);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
       // A short list is scanned per walk key (narrowest first, as with the map); interned keys compare by identity.
-      const list = byScope === undefined ? (held as readonly IndexedAssignment[]) : byScope.get(key);
+      // A long one is asked only about the scopes its Bloom filter may hold.
+      let list: readonly IndexedAssignment[] | undefined;
+      if (byScope === undefined) list = held as readonly IndexedAssignment[];
+      else if (byScope.mayHold(hashes[k]!)) list = byScope.get(key);
       if (list === undefined) continue;
       for (const a of list) {
         if (byScope === undefined && a.scope.key !== key) continue;

@@ -137,6 +137,11 @@ export class IndexedAssignment {
     private readonly delegatedManagedIdentityResourceId: string | null | undefined,
   ) {}
 
+  /** The Bloom filter bit of its scope key (computed when a principal's filter is built, not per decision). */
+  get scopeHash(): number {
+    return scopeKeyHash(this.scope.key);
+  }
+
   /** The scope it is assigned at, as its `scope` property spells it (no rebuild of the whole assignment). */
   get scopeId(): string {
     return this.scopeText;
@@ -182,10 +187,81 @@ export class IndexedAssignment {
 
 /**
  * A principal's assignments: a plain list while it has few (most principals hold one or two, and a Map per
- * principal would cost more than the assignment), a map by scope key once it has many.
+ * principal would cost more than the assignment), by scope key once it has many.
  * @internal
  */
-export type PrincipalAssignments = IndexedAssignment[] | Map<string, IndexedAssignment[]>;
+export type PrincipalAssignments = IndexedAssignment[] | ScopedAssignments;
+
+/** 16 × 32 bits: one 64-byte cache line. */
+const BLOOM_WORDS = 16;
+
+/**
+ * FNV-1a of a scope key: the Bloom filter's bit. Derived from the text alone (not an interning id), so a cached
+ * walk and a later assignment at the same scope always agree.
+ * @internal
+ */
+export function scopeKeyHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * A principal's many assignments by scope key, with a Bloom filter of those keys in one cache line. A decision
+ * asks about every scope on its walk, and for a denied one almost every answer is "nothing here": in an index of
+ * a million assignments each of those map lookups is a cache miss, each filter probe of the same principal
+ * hits the same line. A false positive costs only the map lookup it would have made anyway.
+ * @internal
+ */
+export class ScopedAssignments {
+  private readonly byKey = new Map<string, IndexedAssignment[]>();
+  private readonly bits = new Int32Array(BLOOM_WORDS);
+
+  constructor(list: readonly IndexedAssignment[]) {
+    for (const e of list) this.add(e);
+  }
+
+  /** False: the principal holds nothing at the scope whose key has this hash. True: look it up. */
+  mayHold(hash: number): boolean {
+    return (this.bits[(hash >>> 5) & (BLOOM_WORDS - 1)]! & (1 << (hash & 31))) !== 0;
+  }
+
+  get(key: string): IndexedAssignment[] | undefined {
+    return this.byKey.get(key);
+  }
+
+  add(e: IndexedAssignment): void {
+    const list = this.byKey.get(e.scope.key);
+    if (list !== undefined) {
+      list.push(e);
+      return;
+    }
+    this.byKey.set(e.scope.key, [e]);
+    const h = e.scopeHash;
+    this.bits[(h >>> 5) & (BLOOM_WORDS - 1)]! |= 1 << (h & 31);
+  }
+
+  /** Removes `e`; true when nothing is left. A scope emptied rebuilds the filter, so it never fills up with stale bits. */
+  remove(e: IndexedAssignment): boolean {
+    const list = this.byKey.get(e.scope.key);
+    if (list === undefined) return this.byKey.size === 0;
+    const i = list.indexOf(e);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) {
+      this.byKey.delete(e.scope.key);
+      this.bits.fill(0);
+      for (const [, at] of this.byKey) {
+        const h = at[0]!.scopeHash;
+        this.bits[(h >>> 5) & (BLOOM_WORDS - 1)]! |= 1 << (h & 31);
+      }
+    }
+    return this.byKey.size === 0;
+  }
+
+  all(): IndexedAssignment[] {
+    return [...this.byKey.values()].flat();
+  }
+}
 
 // Few enough that a short list scan (walk keys × entries) stays cheaper than the map lookups it replaces.
 const PRINCIPAL_LIST_LIMIT = 4;
@@ -217,6 +293,8 @@ export interface IndexedDeny {
 export interface ScopeWalk {
   readonly scope: Scope;
   readonly keys: readonly string[];
+  /** scopeKeyHash of each key (the principals' Bloom filters). */
+  readonly hashes: readonly number[];
   readonly ids: readonly string[];
   /**
    * Deny assignments along the walk that can apply here (those with doNotApplyToChildScopes only at the target),
@@ -385,12 +463,8 @@ export class AuthzIndex {
     if (held === undefined) this.byPrincipal.set(principalKey, [entry]);
     else if (Array.isArray(held)) {
       held.push(entry);
-      if (held.length > PRINCIPAL_LIST_LIMIT) this.byPrincipal.set(principalKey, groupByScope(held));
-    } else {
-      const list = held.get(scope.key);
-      if (list === undefined) held.set(scope.key, [entry]);
-      else list.push(entry);
-    }
+      if (held.length > PRINCIPAL_LIST_LIMIT) this.byPrincipal.set(principalKey, new ScopedAssignments(held));
+    } else held.add(entry);
     addTo(this.byScope, scope.key, entry);
     this.roleRefs.set(entry.roleGuid, (this.roleRefs.get(entry.roleGuid) ?? 0) + 1);
   }
@@ -415,13 +489,13 @@ export class AuthzIndex {
   private unlink(entry: IndexedAssignment): void {
     const held = this.byPrincipal.get(entry.principalKey);
     if (held !== undefined) {
-      const list = Array.isArray(held) ? held : held.get(entry.scope.key);
-      if (list !== undefined) {
-        const i = list.indexOf(entry);
-        if (i >= 0) list.splice(i, 1);
-        if (list.length === 0 && !Array.isArray(held)) held.delete(entry.scope.key);
-      }
-      if (Array.isArray(held) ? held.length === 0 : held.size === 0) this.byPrincipal.delete(entry.principalKey);
+      let empty: boolean;
+      if (Array.isArray(held)) {
+        const i = held.indexOf(entry);
+        if (i >= 0) held.splice(i, 1);
+        empty = held.length === 0;
+      } else empty = held.remove(entry);
+      if (empty) this.byPrincipal.delete(entry.principalKey);
     }
     removeFrom(this.byScope, entry.scope.key, entry);
     const refs = (this.roleRefs.get(entry.roleGuid) ?? 0) - 1;
@@ -454,7 +528,7 @@ export class AuthzIndex {
     this.settle();
     const held = this.byPrincipal.get(normalizePrincipalId(principalId));
     if (held === undefined) return [];
-    return (Array.isArray(held) ? held : [...held.values()].flat()).map((e) => e.assignment);
+    return (Array.isArray(held) ? held : held.all()).map((e) => e.assignment);
   }
 
   /** The existing assignment binding the same principal + role at the same scope, if any (RoleAssignmentExists). */
@@ -663,7 +737,7 @@ export class AuthzIndex {
         for (const d of this.denyByScope.get(k) ?? []) if (i === 0 || !d.deny.doNotApplyToChildScopes) denies.push(d);
       });
     }
-    w = { scope: parsed, ids, keys, denies };
+    w = { scope: parsed, ids, keys, hashes: keys.map(scopeKeyHash), denies };
     if (this.walkCache.size >= SCOPE_CACHE_LIMIT) this.walkCache.clear();
     this.walkCache.set(scope, w);
     return w;
@@ -694,7 +768,7 @@ export class AuthzIndex {
     for (const p of [principalId, ...groupIds]) {
       const held = this.byPrincipal.get(normalizePrincipalId(p));
       if (held === undefined) continue;
-      for (const e of Array.isArray(held) ? held : [...held.values()].flat()) {
+      for (const e of Array.isArray(held) ? held : held.all()) {
         if (e.scope.level === 'root') return 'all';
         if (e.scope.subscriptionId !== undefined) out.add(e.scope.subscriptionId.toLowerCase());
         else if (e.scope.managementGroupId !== undefined) mgKeys.add(e.scope.managementGroupId.toLowerCase());
@@ -714,7 +788,7 @@ export class AuthzIndex {
   assignmentsAt(principalKey: string, scopeKey: string): readonly IndexedAssignment[] | undefined {
     const held = this.byPrincipal.get(principalKey);
     if (held === undefined) return undefined;
-    if (!Array.isArray(held)) return held.get(scopeKey);
+    if (!Array.isArray(held)) return held.mayHold(scopeKeyHash(scopeKey)) ? held.get(scopeKey) : undefined;
     const at = held.filter((e) => e.scope.key === scopeKey);
     return at.length === 0 ? undefined : at;
   }
@@ -743,16 +817,6 @@ export class AuthzIndex {
     return explainAccess(this, req);
   }
 
-}
-
-function groupByScope(list: readonly IndexedAssignment[]): Map<string, IndexedAssignment[]> {
-  const m = new Map<string, IndexedAssignment[]>();
-  for (const e of list) {
-    const at = m.get(e.scope.key);
-    if (at === undefined) m.set(e.scope.key, [e]);
-    else at.push(e);
-  }
-  return m;
 }
 
 function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {

@@ -137,3 +137,42 @@ describe('AuthzIndex: decisions do not scan', () => {
     expect(after).toBeLessThan(before * 20);
   });
 });
+
+describe('AuthzIndex: a principal with many assignments (by scope, behind a Bloom filter)', () => {
+  it('never misses an assignment through adds, moves and removals, and forgets removed ones', () => {
+    // 600 scopes for one principal: far more than the 512-bit filter has bits, so false positives are certain
+    // and must only cost a lookup; every scope's answer must equal a brute-force scan of what is held.
+    const scopes = Array.from({ length: 600 }, (_, i) => `${SUB}/resourceGroups/rg-${i}`);
+    const held = new Map<string, string>();
+    let next = 0;
+    const name = () => `22222222-0000-4000-8000-${String(next++).padStart(12, '0')}`;
+    for (const s of scopes) {
+      const n = name();
+      index.upsertRoleAssignment(assignment(ALICE, role('Reader'), s, { name: n }));
+      held.set(n, s);
+    }
+    // Remove every third, move every seventh elsewhere.
+    [...held].forEach(([n, s], i) => {
+      if (i % 3 === 0) {
+        index.removeRoleAssignment(n);
+        held.delete(n);
+      } else if (i % 7 === 0) {
+        const moved = `${SUB}/resourceGroups/moved-${i}`;
+        index.upsertRoleAssignment(assignment(ALICE, role('Reader'), moved, { name: n }));
+        held.set(n, moved);
+        void s;
+      }
+    });
+    const expected = new Set([...held.values()].map((s) => s.toLowerCase()));
+    for (const s of [...scopes, ...scopes.map((_, i) => `${SUB}/resourceGroups/moved-${i}`)]) {
+      const at = index.assignmentsAt(ALICE.toLowerCase(), s.toLowerCase()) ?? [];
+      expect(at.length > 0, s).toBe(expected.has(s.toLowerCase()));
+      const decision = index.decide({ principalId: ALICE, action: 'Microsoft.Compute/virtualMachines/read', isDataAction: false, scope: `${s}/providers/Microsoft.Compute/virtualMachines/vm` });
+      expect(decision.allowed, s).toBe(expected.has(s.toLowerCase()));
+    }
+    // Emptied down to nothing, the principal is gone.
+    for (const n of held.keys()) index.removeRoleAssignment(n);
+    expect(index.assignmentsOfPrincipal(ALICE)).toEqual([]);
+    expect(index.decide({ principalId: ALICE, action: 'Microsoft.Compute/virtualMachines/read', isDataAction: false, scope: `${scopes[1]}/providers/Microsoft.Compute/virtualMachines/vm` }).allowed).toBe(false);
+  });
+});
