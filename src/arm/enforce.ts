@@ -1,4 +1,4 @@
-import type { AccessCheck, AccessControl, AccessResult } from '../core/access.js';
+import { isAuditOnly, type AccessCheck, type AccessControl, type AccessResult } from '../core/access.js';
 import type { Caller } from '../core/caller.js';
 import { authorizationFailed } from './authorization-errors.js';
 
@@ -22,7 +22,7 @@ export type ArmCheck = Pick<AccessCheck, 'action' | 'scope' | 'attributes'>;
  */
 export function checkAccess(access: AccessControl, caller: Caller, check: ArmCheck, sink?: AuditOnlySink): AccessResult {
   const r = access.check({ principalId: caller.objectId, isDataAction: false, action: check.action, scope: check.scope, ...(check.attributes ? { attributes: check.attributes } : {}) });
-  if (sink !== undefined && r.allowed && !r.granted) sink({ action: check.action, scope: check.scope, summary: r.summary, explanation: r.explanation });
+  if (sink !== undefined && isAuditOnly(r)) sink({ action: check.action, scope: check.scope, summary: r.summary, explanation: r.explanation });
   return r;
 }
 

@@ -1,4 +1,4 @@
-import type { AccessControl, AccessResult } from '../core/access.js';
+import { isAuditOnly, type AccessControl, type AccessResult } from '../core/access.js';
 import type { KeylessError } from '../core/errors.js';
 import type { BlobPrincipal } from './auth/authenticate.js';
 import { checkSasPermission } from './auth/sas.js';
@@ -98,7 +98,7 @@ export async function authorizeBlob(access: AccessControl, principal: BlobPrinci
     }
   }
   const decision: BlobDecision = { allowed: r.allowed, action, scope, via: 'bearer', summary: r.summary };
-  if (r.allowed && !r.granted && r.mode === 'audit') {
+  if (isAuditOnly(r)) {
     decision.explanation = r.explanation;
     decision.auditOnly = true;
   }

@@ -33,6 +33,14 @@ export interface AccessResult {
   explanation: unknown;
 }
 
+/**
+ * Allowed only because authorization runs in audit mode: enforce mode would have refused it. Reads `mode` before
+ * `granted`, so a request allowed in enforce mode never asks the engine's verdict twice.
+ */
+export function isAuditOnly(r: AccessResult): boolean {
+  return r.allowed && r.mode === 'audit' && !r.granted;
+}
+
 export interface AccessControl {
   readonly mode: AuthzMode;
   check(req: AccessCheck): AccessResult;

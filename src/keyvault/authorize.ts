@@ -1,4 +1,4 @@
-import type { AccessControl } from '../core/access.js';
+import { isAuditOnly, type AccessControl } from '../core/access.js';
 import type { Caller } from '../core/caller.js';
 import type { DataAccessEvent } from '../core/data-access.js';
 import type { KeylessError } from '../core/errors.js';
@@ -32,7 +32,7 @@ export function decideKvAccess(
   const who = { surface: 'keyvault' as const, principalId: caller.objectId, appId: caller.appId, via: caller.via };
   if (vault.rbac) {
     const r = access.check({ principalId: caller.objectId, action: op.dataAction, isDataAction: true, scope });
-    if (r.allowed && !r.granted && r.mode === 'audit') {
+    if (isAuditOnly(r)) {
       // Audit mode let a refusal through: recorded with its explanation, as a denial would be, and flagged.
       return { allowed: true, event: { ...who, action: op.dataAction, scope, allowed: true, status: 200, summary: r.summary, explanation: r.explanation, auditOnly: true } };
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Gauge, Registry } from 'prom-client';
-import type { AccessCheck, AccessControl, AccessResult } from '../core/access.js';
+import { isAuditOnly, type AccessCheck, type AccessControl, type AccessResult } from '../core/access.js';
 import { notedRequestId } from '../core/request-id.js';
 import { CellCounter, CellHistogram, type HistogramCell } from './metric-cells.js';
 
@@ -86,9 +86,7 @@ export class KeylessMetrics {
       },
       check: (c: AccessCheck): AccessResult => {
         const r = access.check(c);
-        const allowed = r.allowed;
-        // `granted` is read only for an allowed request outside enforce mode: the hot path reads `allowed` alone.
-        this.decision(surface, allowed, allowed && r.mode === 'audit' && !r.granted);
+        this.decision(surface, r.allowed, isAuditOnly(r));
         return r;
       },
       visibleSubscriptions: (p: string) => access.visibleSubscriptions(p),
