@@ -226,6 +226,10 @@ export class ScopedAssignments {
     return (this.bits[(hash >>> 5) & (BLOOM_WORDS - 1)]! & (1 << (hash & 31))) !== 0;
   }
 
+  private mark(hash: number): void {
+    this.bits[(hash >>> 5) & (BLOOM_WORDS - 1)]! |= 1 << (hash & 31);
+  }
+
   get(key: string): IndexedAssignment[] | undefined {
     return this.byKey.get(key);
   }
@@ -237,8 +241,7 @@ export class ScopedAssignments {
       return;
     }
     this.byKey.set(e.scope.key, [e]);
-    const h = e.scopeHash;
-    this.bits[(h >>> 5) & (BLOOM_WORDS - 1)]! |= 1 << (h & 31);
+    this.mark(e.scopeHash);
   }
 
   /** Removes `e`; true when nothing is left. A scope emptied rebuilds the filter, so it never fills up with stale bits. */
@@ -250,10 +253,7 @@ export class ScopedAssignments {
     if (list.length === 0) {
       this.byKey.delete(e.scope.key);
       this.bits.fill(0);
-      for (const [, at] of this.byKey) {
-        const h = at[0]!.scopeHash;
-        this.bits[(h >>> 5) & (BLOOM_WORDS - 1)]! |= 1 << (h & 31);
-      }
+      for (const at of this.byKey.values()) this.mark(at[0]!.scopeHash);
     }
     return this.byKey.size === 0;
   }
@@ -788,7 +788,7 @@ export class AuthzIndex {
   assignmentsAt(principalKey: string, scopeKey: string): readonly IndexedAssignment[] | undefined {
     const held = this.byPrincipal.get(principalKey);
     if (held === undefined) return undefined;
-    if (!Array.isArray(held)) return held.mayHold(scopeKeyHash(scopeKey)) ? held.get(scopeKey) : undefined;
+    if (!Array.isArray(held)) return held.get(scopeKey);
     const at = held.filter((e) => e.scope.key === scopeKey);
     return at.length === 0 ? undefined : at;
   }

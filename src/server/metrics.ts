@@ -138,6 +138,11 @@ export class KeylessMetrics {
         res.end();
       } else res.destroy();
     };
+    // Timed now if the response has been answered, else when it finishes.
+    const timeAtEnd = (req: IncomingMessage, res: ServerResponse, start: bigint, generated: string | undefined, logging: boolean): void => {
+      if (res.writableEnded) done(req, res, start, generated, logging);
+      else res.once('finish', () => done(req, res, start, generated, logging));
+    };
     return (req, res) => {
       const start = process.hrtime.bigint();
       // The per-request log line and its id cost ~10 % of a cached IMDS answer (bench/NOTES.md): skip both when
@@ -154,16 +159,12 @@ export class KeylessMetrics {
       }
       // A handler that answered before returning (a cached IMDS token) is timed to its end() call: no listener
       // to add and remove on the hottest path. Anything still running is timed to the response's 'finish'.
-      if (!(r! instanceof Promise)) {
-        if (res.writableEnded) return done(req, res, start, generated, logging);
-        res.once('finish', () => done(req, res, start, generated, logging));
-        return;
-      }
+      if (!(r! instanceof Promise)) return timeAtEnd(req, res, start, generated, logging);
       // A handler that has answered by the time its promise settles (an IMDS cache miss) is timed then, too: a
       // 'finish' listener on some responses and not others leaves Node's emitter and stream code polymorphic,
       // which slowed the synchronous answers that follow (bench/NOTES.md, "Answering late").
       r.then(
-        () => (res.writableEnded ? done(req, res, start, generated, logging) : res.once('finish', () => done(req, res, start, generated, logging))),
+        () => timeAtEnd(req, res, start, generated, logging),
         (e: unknown) => failed(req, res, e, generated),
       );
     };
