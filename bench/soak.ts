@@ -392,7 +392,7 @@ export function controlLines(v: Verdict, control: ControlRows): string[] {
     '',
     `Soaked against fresh, same minutes (medians): p50 ${fmt(c.p50.baseline, 3)} → ${fmt(c.p50.end, 3)} ms (${pct(c.p50.growth)}), ` +
       `p99 ${fmt(c.p99.baseline, 3)} → ${fmt(c.p99.end, 3)} ms (${pct(c.p99.growth)}), CPU ${fmt(c.cpu.baseline, 1)} → ${fmt(c.cpu.end, 1)} µs/req (${pct(c.cpu.growth)}). ` +
-      `The machine: the fresh server's p99 at the end against the soaked one's in minutes 2–4, ${pct(c.drift.growth)}.`,
+      `The machine: the fresh server's p99 at the end against the soaked one's in ${span(v.baselineMinutes)}, ${pct(c.drift.growth)}.`,
     '',
   ];
 }
