@@ -17,9 +17,9 @@ import { WalCheckpointer } from '../src/store/wal-checkpointer.js';
 import { fmt, median, numArg } from './lib.js';
 import { quantiles } from './open-loop.js';
 
-type Arrangement = 'automatic only' | 'with thread';
+type Arrangement = 'automatic only' | 'with thread' | 'thread, restart';
 
-async function run(arrangement: Arrangement, seconds: number): Promise<{ p50: number; p99: number; p999: number; max: number; over20: number; commits: number; checkpoints: number }> {
+async function run(arrangement: Arrangement, seconds: number): Promise<{ p50: number; p99: number; p999: number; max: number; over20: number; commits: number; checkpoints: number; restarts: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyless-walbench-'));
   const file = path.join(dir, 'bench.db');
   const db = new BetterSqlite3(file);
@@ -31,7 +31,12 @@ async function run(arrangement: Arrangement, seconds: number): Promise<{ p50: nu
     create table audit (seq integer primary key, at integer, principal text, scope text, action text, detail text);
     create index audit_at on audit (at); create index audit_principal on audit (principal);
     create index audit_scope on audit (scope); create index audit_action on audit (action);`);
-  const cp = arrangement === 'with thread' ? new WalCheckpointer(file, { thresholdBytes: 4 * 1024 * 1024, intervalMs: 1000 }) : undefined;
+  const cp =
+    arrangement === 'with thread'
+      ? new WalCheckpointer(file, { thresholdBytes: 4 * 1024 * 1024, intervalMs: 1000 })
+      : arrangement === 'thread, restart'
+        ? new WalCheckpointer(file, { thresholdBytes: 4 * 1024 * 1024, intervalMs: 1000, restartFrames: 4096 })
+        : undefined;
   const putBlob = db.prepare('insert or replace into blob (k, data) values (?, ?)');
   const audit = db.prepare('insert into audit (at, principal, scope, action, detail) values (?, ?, ?, ?, ?)');
   const data = Buffer.alloc(4096, 7);
@@ -49,23 +54,25 @@ async function run(arrangement: Arrangement, seconds: number): Promise<{ p50: nu
     await new Promise((r) => setTimeout(r, 10));
   }
   const checkpoints = cp?.stats.runs ?? 0;
+  const restarts = cp?.stats.restarts ?? 0;
   await cp?.close();
   db.close();
   fs.rmSync(dir, { recursive: true, force: true });
   const q = quantiles(Float64Array.from(took).sort());
-  return { ...q, over20: took.filter((t) => t > 20).length, commits: took.length, checkpoints };
+  return { ...q, over20: took.filter((t) => t > 20).length, commits: took.length, checkpoints, restarts };
 }
 
 const seconds = numArg('--seconds', 60);
 const runs = numArg('--runs', 3);
-const results: Record<Arrangement, Awaited<ReturnType<typeof run>>[]> = { 'automatic only': [], 'with thread': [] };
+const results: Record<Arrangement, Awaited<ReturnType<typeof run>>[]> = { 'automatic only': [], 'with thread': [], 'thread, restart': [] };
 for (let i = 0; i < runs; i++) {
   // ABBA order, so a drift in the machine's speed falls on both alike.
-  const order: Arrangement[] = i % 2 === 0 ? ['automatic only', 'with thread'] : ['with thread', 'automatic only'];
+  const all = Object.keys(results) as Arrangement[];
+  const order = i % 2 === 0 ? all : [...all].reverse();
   for (const a of order) {
     const r = await run(a, seconds);
     results[a].push(r);
-    console.log(`${a}: ${r.commits} commits, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, p99.9 ${fmt(r.p999, 1)} ms, max ${fmt(r.max, 1)} ms, ${r.over20} over 20 ms${a === 'with thread' ? `, ${r.checkpoints} thread checkpoints` : ''}`);
+    console.log(`${a}: ${r.commits} commits, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, p99.9 ${fmt(r.p999, 1)} ms, max ${fmt(r.max, 1)} ms, ${r.over20} over 20 ms${a === 'automatic only' ? '' : `, ${r.checkpoints} thread checkpoints, ${r.restarts} restarts`}`);
   }
 }
 console.log(`\nmedians of ${runs} runs of ${seconds} s (commit latency, ms):`);

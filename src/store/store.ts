@@ -78,8 +78,8 @@ export class Store {
       sqlite.pragma('synchronous = NORMAL');
       // Checkpoint every ~64 MiB of WAL instead of SQLite's 4 MiB: blob writes rewrite the same pages, and fewer
       // checkpoints copy fewer versions of them (+14 % on a 1 MiB PUT, bench/NOTES.md). Crash safety is unchanged.
-      // The copying itself is done beforehand by WalCheckpointer's thread; this one, on the event loop, then only
-      // copies the last second's frames and lets SQLite rewind the log (see wal-checkpointer.ts for why both).
+      // In a server WalCheckpointer's thread does the copying and rewinds the log at 16 MiB, so this one, on the
+      // event loop, stays a safety valve (see wal-checkpointer.ts).
       sqlite.pragma('wal_autocheckpoint = 16384');
       // No mmap_size: mapping the file made start-up ~40 ms faster on 8k assignments, but every page read stays in
       // the process's RSS (+105 MB at 100k assignments, bench/NOTES.md "Fourth round").
@@ -87,7 +87,7 @@ export class Store {
       sqlite.pragma('busy_timeout = 5000');
       if (file !== ':memory:') fs.chmodSync(file, 0o600);
       store = new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachingSqliteDatabase(sqlite) }) }), 'sqlite', file);
-      if (file !== ':memory:') store.checkpointer = new WalCheckpointer(file, { thresholdBytes: 4 * 1024 * 1024, intervalMs: 1000 });
+      if (file !== ':memory:') store.checkpointer = new WalCheckpointer(file, { thresholdBytes: 4 * 1024 * 1024, intervalMs: 1000, restartFrames: 4096 });
     }
     await store.migrate();
     if (store.dialect === 'postgres') {

@@ -99,6 +99,27 @@ describe('WalCheckpointer (WAL checkpoints off the event loop)', () => {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 
+  it('rewinds the log itself once it holds restartFrames, with the connection\'s own checkpoint switched off', async () => {
+    // The store's arrangement: the thread's RESTART checkpoint lets the next commit start the log from the top,
+    // so the connection never has to checkpoint on the event loop. Without it (autocheckpoint 0, as above) the
+    // same writes leave a log of over 2 MiB.
+    const { file, db, dir } = walDatabase(0);
+    const cp = new WalCheckpointer(file, { thresholdBytes: 16 * 1024, intervalMs: 5, restartFrames: 64 });
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }), () => { db.close(); }, () => cp.close());
+    let largest = 0;
+    for (let i = 0; i < 400; i++) {
+      write(db, 2, i * 2);
+      largest = Math.max(largest, fs.statSync(`${file}-wal`).size);
+      // Commits spaced as a server's are: RESTART needs a moment with no writer.
+      if (i % 2 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    await until(() => cp.stats.restarts >= 3);
+    expect(cp.stats.failures).toBe(0);
+    expect(largest).toBeLessThan(1024 * 1024);
+    expect(db.prepare('select count(*) as n, sum(length(v)) as bytes from t').get()).toEqual({ n: 800, bytes: 800 * 4096 });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
   it('closes its thread and connection: the database can be deleted and reopened cleanly', async () => {
     const { file, db, dir } = walDatabase();
     const cp = new WalCheckpointer(file, { thresholdBytes: 1, intervalMs: 10 });
