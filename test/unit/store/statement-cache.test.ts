@@ -1,3 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -61,5 +66,38 @@ describe('CachingSqliteDatabase (prepared statements reused by SQL text)', () =>
     expect(other.all()).toEqual([{ id: 1 }, { id: 2 }]);
     expect(it.next().value).toEqual({ id: 2 });
     it.return?.();
+  });
+
+  it('starts transactions with BEGIN IMMEDIATE: a read-then-write transaction waits for another connection\'s write lock', async () => {
+    // A deferred transaction that has read gets SQLITE_BUSY at its first write, busy timeout or not, while another
+    // connection (the WAL checkpointer's RESTART) holds the write lock; an immediate one waits at BEGIN.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyless-begin-'));
+    const file = path.join(dir, 'test.db');
+    raw = new BetterSqlite3(file);
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('busy_timeout = 5000');
+    raw.exec('create table t (id integer primary key, v text not null)');
+    cached = new CachingSqliteDatabase(raw);
+    db = new Kysely<T>({ dialect: new SqliteDialect({ database: cached }) });
+    const holder = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const db = new (require(workerData.module))(workerData.file);
+       db.exec('begin immediate');
+       parentPort.postMessage('locked');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+       db.exec('commit');
+       db.close();`,
+      { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file } },
+    );
+    await new Promise((r) => holder.once('message', r));
+    const wrote = await db.transaction().execute(async (tx) => {
+      const before = await tx.selectFrom('t').selectAll().execute();
+      await tx.insertInto('t').values({ id: 1, v: 'after the lock' }).execute();
+      return before.length;
+    });
+    expect(wrote).toBe(0);
+    expect(await db.selectFrom('t').selectAll().execute()).toEqual([{ id: 1, v: 'after the lock' }]);
+    await new Promise((r) => holder.once('exit', r));
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
