@@ -26,6 +26,26 @@ const write = (db: BetterSqlite3.Database, rows: number, from = 0) => {
 /** Frames in the log and frames already copied into the database, as a no-op PASSIVE checkpoint reports them. */
 const walState = (db: BetterSqlite3.Database) => db.pragma('wal_checkpoint(PASSIVE)', { simple: false }) as { log: number; checkpointed: number }[];
 
+/**
+ * 400 transactions of 8 KiB (3.2 MiB in all), with a pause of `pauseMs` after every `every`-th; returns the
+ * largest the log file grew to.
+ */
+async function writeSteadily(db: BetterSqlite3.Database, file: string, every: number, pauseMs: number): Promise<number> {
+  let largest = 0;
+  for (let i = 0; i < 400; i++) {
+    write(db, 2, i * 2);
+    largest = Math.max(largest, fs.statSync(`${file}-wal`).size);
+    if (i % every === 0) await new Promise((r) => setTimeout(r, pauseMs));
+  }
+  return largest;
+}
+
+/** Every row of `writeSteadily` is there, whole, and the database is sound. */
+function expectIntact(db: BetterSqlite3.Database): void {
+  expect(db.prepare('select count(*) as n, sum(length(v)) as bytes from t').get()).toEqual({ n: 800, bytes: 800 * 4096 });
+  expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+}
+
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -80,23 +100,17 @@ describe('WalCheckpointer (WAL checkpoints off the event loop)', () => {
   });
 
   it('keeps the log bounded under steady writes, alongside the connection\'s own automatic checkpoint', async () => {
-    // The store's arrangement in miniature: the thread copies the log every few ms, and the connection's own
-    // checkpoint (here every 64 pages) finds little left to copy and lets SQLite rewind the log.
+    // PASSIVE runs only: the thread copies the log every few ms, and the connection's own checkpoint (here every
+    // 64 pages, 12 times over) finds little left to copy and lets SQLite rewind the log.
     const { file, db, dir } = walDatabase(64);
     const cp = new WalCheckpointer(file, { thresholdBytes: 16 * 1024, intervalMs: 5 });
     cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }), () => { db.close(); }, () => cp.close());
-    let largest = 0;
-    for (let i = 0; i < 400; i++) {
-      write(db, 2, i * 2); // 8 KiB a transaction, 3.2 MiB in all: 12 times the automatic threshold
-      largest = Math.max(largest, fs.statSync(`${file}-wal`).size);
-      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 6));
-    }
+    const largest = await writeSteadily(db, file, 20, 6);
     await until(() => cp.stats.runs >= 5);
     expect(cp.stats.failures).toBe(0);
     // 64 pages of 4 KiB plus the transaction that crossed it, and slack for a rewind that had to wait a commit.
     expect(largest).toBeLessThan(1024 * 1024);
-    expect(db.prepare('select count(*) as n, sum(length(v)) as bytes from t').get()).toEqual({ n: 800, bytes: 800 * 4096 });
-    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expectIntact(db);
   });
 
   it('rewinds the log itself once it holds restartFrames, with the connection\'s own checkpoint switched off', async () => {
@@ -106,18 +120,12 @@ describe('WalCheckpointer (WAL checkpoints off the event loop)', () => {
     const { file, db, dir } = walDatabase(0);
     const cp = new WalCheckpointer(file, { thresholdBytes: 16 * 1024, intervalMs: 5, restartFrames: 64 });
     cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }), () => { db.close(); }, () => cp.close());
-    let largest = 0;
-    for (let i = 0; i < 400; i++) {
-      write(db, 2, i * 2);
-      largest = Math.max(largest, fs.statSync(`${file}-wal`).size);
-      // Commits spaced as a server's are: RESTART needs a moment with no writer.
-      if (i % 2 === 0) await new Promise((r) => setTimeout(r, 1));
-    }
+    // Commits spaced as a server's are: RESTART needs a moment with no writer.
+    const largest = await writeSteadily(db, file, 2, 1);
     await until(() => cp.stats.restarts >= 3);
     expect(cp.stats.failures).toBe(0);
     expect(largest).toBeLessThan(1024 * 1024);
-    expect(db.prepare('select count(*) as n, sum(length(v)) as bytes from t').get()).toEqual({ n: 800, bytes: 800 * 4096 });
-    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expectIntact(db);
   });
 
   it('closes its thread and connection: the database can be deleted and reopened cleanly', async () => {
