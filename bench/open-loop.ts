@@ -177,7 +177,10 @@ export class OpenLoop {
   private agent(origin: string): http.Agent {
     let a = this.agents.get(origin);
     if (!a) {
-      const o = { keepAlive: true, maxSockets: this.opts.maxSockets ?? 256 };
+      // An idle socket is closed by the client after 4 s, before any server's keep-alive timeout (Node's default
+      // 5 s, ARM's 65 s) can close it under a request just sent on it: that race answers ECONNRESET, and one
+      // stopped a soak in its 16th minute (bench/NOTES.md, "Seventh round").
+      const o = { keepAlive: true, maxSockets: this.opts.maxSockets ?? 256, timeout: 4_000 };
       a = origin.startsWith('https:') ? new https.Agent({ ...o, ca: this.opts.ca }) : new http.Agent(o);
       this.agents.set(origin, a);
     }
