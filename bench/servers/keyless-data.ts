@@ -10,6 +10,8 @@
  * the account) and app `bench-writer` (Key Vault Secrets Officer), each with a token obtained once.
  */
 import fs from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import { startKeyless } from '../../src/index.js';
 import { request, type Reply } from '../lib.js';
 import { sharedKeyHeaders } from '../shared-key.js';
@@ -81,6 +83,7 @@ if (env['BENCH_SETUP'] !== '0') {
   });
 }
 process.stdout.write(JSON.stringify(info) + '\n');
+if (env['BENCH_DIAG']) startDiagnostics(env['BENCH_DIAG'], k.dataDir);
 process.on('message', (m: { op?: string }) => {
   if (m.op === 'gc') {
     globalThis.gc?.();
@@ -88,3 +91,79 @@ process.on('message', (m: { op?: string }) => {
   }
 });
 process.on('SIGTERM', () => void k.stop().then(() => process.exit(0)));
+
+/**
+ * BENCH_DIAG=file: once a minute, one JSON line of what can stall the event loop — its delay histogram and
+ * utilisation, garbage collections by kind, the heap, and the store's file sizes — to tell a soak's tail apart.
+ */
+function startDiagnostics(file: string, dataDir: string): void {
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const gc = new Map<number, { n: number; ms: number; max: number; over10: number }>();
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = ((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? 0;
+      const g = gc.get(kind) ?? { n: 0, ms: 0, max: 0, over10: 0 };
+      g.n++;
+      g.ms += e.duration;
+      g.max = Math.max(g.max, e.duration);
+      if (e.duration > 10) g.over10++;
+      gc.set(kind, g);
+    }
+  }).observe({ entryTypes: ['gc'] });
+  const sql = timeStatements();
+  let elu = performance.eventLoopUtilization();
+  const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size / 2 ** 20 : 0);
+  setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    const u = performance.eventLoopUtilization(now, elu);
+    elu = now;
+    const q = (p: number) => delay.percentile(p) / 1e6;
+    const line = {
+      t: new Date().toISOString(),
+      elu: +u.utilization.toFixed(4),
+      delayMs: { p50: q(50), p99: q(99), p999: q(99.9), max: delay.max / 1e6 },
+      gc: Object.fromEntries([...gc].map(([k2, g]) => [k2, { ...g, ms: +g.ms.toFixed(1), max: +g.max.toFixed(1) }])),
+      heapMb: +(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1),
+      rssMb: +(process.memoryUsage().rss / 2 ** 20).toFixed(1),
+      dbMb: +size(`${dataDir}/keyless.db`).toFixed(1),
+      walMb: +size(`${dataDir}/keyless.db-wal`).toFixed(1),
+      checkpoints: { ...k.store.checkpointer?.stats },
+      sql: [...sql]
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .slice(0, 8)
+        .map(([text, t]) => ({ sql: text, n: t.n, ms: +t.ms.toFixed(1), max: +t.max.toFixed(2), over2: t.over2 })),
+    };
+    sql.clear();
+    const cs = k.store.checkpointer?.stats;
+    if (cs) cs.longestPassiveMs = cs.longestRestartMs = 0;
+    fs.appendFileSync(file, JSON.stringify(line) + '\n');
+    delay.reset();
+    gc.clear();
+  }, 60_000).unref();
+}
+
+/** Wraps better-sqlite3's Statement methods to time every statement by SQL text (the diagnostics above). */
+function timeStatements(): Map<string, { n: number; ms: number; max: number; over2: number }> {
+  const byText = new Map<string, { n: number; ms: number; max: number; over2: number }>();
+  const proto = Object.getPrototypeOf(new BetterSqlite3(':memory:').prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
+  for (const m of ['run', 'all', 'get']) {
+    const orig = proto[m]!;
+    proto[m] = function (this: { source: string }, ...args: unknown[]) {
+      const t0 = performance.now();
+      try {
+        return orig.apply(this, args);
+      } finally {
+        const ms = performance.now() - t0;
+        const key = this.source.slice(0, 70);
+        const t = byText.get(key) ?? { n: 0, ms: 0, max: 0, over2: 0 };
+        t.n++;
+        t.ms += ms;
+        if (ms > t.max) t.max = ms;
+        if (ms > 2) t.over2++;
+        byText.set(key, t);
+      }
+    };
+  }
+  return byText;
+}

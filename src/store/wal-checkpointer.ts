@@ -30,8 +30,8 @@ export class WalCheckpointer {
   private closed = false;
   private lastMtimeMs = 0;
   private readonly timer: NodeJS.Timeout;
-  /** Checkpoints completed and failed, for tests and diagnostics. */
-  readonly stats = { runs: 0, failures: 0, restarts: 0 };
+  /** Checkpoints completed and failed, and the longest PASSIVE and RESTART run (ms), for tests and diagnostics. */
+  readonly stats = { runs: 0, failures: 0, restarts: 0, longestPassiveMs: 0, longestRestartMs: 0 };
 
   constructor(
     private readonly file: string,
@@ -68,9 +68,11 @@ export class WalCheckpointer {
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 },
     });
     w.unref();
-    w.on('message', (m: { ok: boolean; restarted?: boolean }) => {
+    w.on('message', (m: { ok: boolean; restarted?: boolean; passiveMs?: number; restartMs?: number }) => {
       this.inFlight = false;
       if (m.restarted) this.stats.restarts++;
+      this.stats.longestPassiveMs = Math.max(this.stats.longestPassiveMs, m.passiveMs ?? 0);
+      this.stats.longestRestartMs = Math.max(this.stats.longestRestartMs, m.restartMs ?? 0);
       if (m.ok) this.stats.runs++;
       else this.stats.failures++;
     });
@@ -112,13 +114,17 @@ parentPort.on('message', (m) => {
     return;
   }
   try {
+    const t0 = performance.now();
     const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
+    const t1 = performance.now();
     let restarted = false;
+    let restartMs = 0;
     if (workerData.restartFrames > 0 && passive.log >= workerData.restartFrames) {
       const [r] = db.pragma('wal_checkpoint(RESTART)');
       restarted = r.busy === 0;
+      restartMs = performance.now() - t1;
     }
-    parentPort.postMessage({ ok: true, restarted });
+    parentPort.postMessage({ ok: true, restarted, passiveMs: t1 - t0, restartMs });
   } catch (e) {
     parentPort.postMessage({ ok: false, error: String(e) });
   }
