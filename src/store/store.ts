@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type Migration, type Transaction } from 'kysely';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './schema.js';
 import type { PgChangeFeed } from './change-feed.js';
 import { CHANNEL, encodeChange, newReplicaId } from './change-message.js';
+import { BusyRetrySqliteDialect } from './busy-retry.js';
 import { CachingSqliteDatabase } from './statement-cache.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import * as m001 from './migrations/001-initial.js';
@@ -84,9 +85,10 @@ export class Store {
       // No mmap_size: mapping the file made start-up ~40 ms faster on 8k assignments, but every page read stays in
       // the process's RSS (+105 MB at 100k assignments, bench/NOTES.md "Fourth round").
       sqlite.pragma('foreign_keys = ON');
-      sqlite.pragma('busy_timeout = 5000');
+      // No busy timeout: SQLite's would sleep on the event loop. BusyRetrySqliteDialect waits for a lock on a timer.
+      sqlite.pragma('busy_timeout = 0');
       if (file !== ':memory:') fs.chmodSync(file, 0o600);
-      store = new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachingSqliteDatabase(sqlite) }) }), 'sqlite', file);
+      store = new Store(new Kysely<Database>({ dialect: new BusyRetrySqliteDialect({ database: new CachingSqliteDatabase(sqlite) }) }), 'sqlite', file);
       if (file !== ':memory:') store.checkpointer = new WalCheckpointer(file, { thresholdBytes: 4 * 1024 * 1024, intervalMs: 1000, restartFrames: 4096 });
     }
     await store.migrate();

@@ -1,0 +1,98 @@
+import {
+  SqliteDialect,
+  SqliteDriver,
+  type CompiledQuery,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type QueryResult,
+  type SqliteDialectConfig,
+} from 'kysely';
+
+/** How long a statement keeps retrying a lock another connection holds: what `busy_timeout = 5000` allowed. */
+export const BUSY_DEADLINE_MS = 5_000;
+const MAX_DELAY_MS = 8;
+
+/**
+ * SQLite's busy handler waits for another connection's lock by sleeping — and better-sqlite3 is synchronous, so
+ * on the event loop that sleep holds every request, not only the one that wants to write. The write lock's other
+ * holder is WalCheckpointer's RESTART checkpoint: a few ms usually, but it includes an fsync, and it grows with the
+ * store (4 → 29 ms over ten minutes of the soak, bench/NOTES.md "Eighth round"). So the store's connection runs
+ * with `busy_timeout = 0` and this dialect retries a statement that met a lock from a timer instead: the request
+ * that writes waits, everything else goes on. A statement refused with SQLITE_BUSY did nothing, so running it
+ * again is safe; inside a transaction (BEGIN IMMEDIATE holds the write lock) writes cannot meet one.
+ */
+export class BusyRetrySqliteDialect implements Dialect {
+  private readonly plain: SqliteDialect;
+
+  constructor(
+    private readonly config: SqliteDialectConfig,
+    private readonly deadlineMs = BUSY_DEADLINE_MS,
+  ) {
+    this.plain = new SqliteDialect(config);
+  }
+
+  createDriver(): Driver {
+    return new BusyRetryDriver(this.config, this.deadlineMs);
+  }
+
+  createQueryCompiler(): QueryCompiler {
+    return this.plain.createQueryCompiler();
+  }
+
+  createAdapter(): DialectAdapter {
+    return this.plain.createAdapter();
+  }
+
+  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return this.plain.createIntrospector(db);
+  }
+}
+
+class BusyRetryDriver extends SqliteDriver {
+  private readonly wrapped = new WeakMap<DatabaseConnection, DatabaseConnection>();
+
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly deadlineMs: number,
+  ) {
+    super(config);
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const inner = await super.acquireConnection();
+    let outer = this.wrapped.get(inner);
+    if (!outer) {
+      outer = retryingConnection(inner, this.deadlineMs);
+      this.wrapped.set(inner, outer);
+    }
+    return outer;
+  }
+}
+
+function retryingConnection(inner: DatabaseConnection, deadlineMs: number): DatabaseConnection {
+  return {
+    async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+      const deadline = performance.now() + deadlineMs;
+      for (let delay = 1; ; delay = Math.min(MAX_DELAY_MS, delay * 2)) {
+        try {
+          return await inner.executeQuery<R>(query);
+        } catch (e) {
+          if (!isBusy(e) || performance.now() + delay > deadline) throw e;
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    },
+    streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => inner.streamQuery<R>(query, chunkSize),
+  };
+}
+
+/** SQLITE_BUSY and its extended codes (…_RECOVERY, …_SNAPSHOT, …_TIMEOUT), as better-sqlite3 names them. */
+export function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
