@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { randomUUID } from 'node:crypto';
+import { timeOrderedGuid } from '../core/ids.js';
 import { KeylessError, isKeylessError } from '../core/errors.js';
 import { splitTarget } from '../core/request-target.js';
 import type { Caller } from '../core/caller.js';
@@ -267,7 +267,8 @@ export function defaultAction(type: string, method: string, action: string | und
 }
 
 function setIds(req: FastifyRequest, reply: FastifyReply): { requestId: string; correlationId: string } {
-  const requestId = randomUUID();
+  // Time-ordered: without a client's id it is also the correlation id, which the activity log indexes.
+  const requestId = timeOrderedGuid();
   const correlation = header(req, 'x-ms-correlation-request-id') ?? header(req, 'x-ms-client-request-id') ?? requestId;
   reply.header('x-ms-request-id', requestId);
   reply.header('x-ms-correlation-request-id', correlation);

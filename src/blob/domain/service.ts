@@ -1,4 +1,5 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+import { timeOrderedGuid } from '../../core/ids.js';
 import { sql } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import type { Store, Tx } from '../../store/index.js';
@@ -236,7 +237,7 @@ export class BlobService {
       const pieces: repo.NewDataRow[] = [];
       for (let off = 0; off < body.length; off += PIECE_BYTES) {
         const part = body.subarray(off, Math.min(off + PIECE_BYTES, body.length));
-        pieces.push({ id: randomUUID(), account, container, blob: name, block_id: null, staged: 0, size: part.length, data: part, created_at: now });
+        pieces.push({ id: timeOrderedGuid(), account, container, blob: name, block_id: null, staged: 0, size: part.length, data: part, created_at: now });
       }
       await repo.data.insert(tx, pieces);
       const record: BlobRecord = {
@@ -278,7 +279,7 @@ export class BlobService {
       }
       await repo.data.deleteStagedBlock(tx, account, container, name, blockId);
       await repo.data.insert(tx, [
-        { id: randomUUID(), account, container, blob: name, block_id: blockId, staged: 1, size: body.length, data: body, created_at: this.clock.now() },
+        { id: timeOrderedGuid(), account, container, blob: name, block_id: blockId, staged: 1, size: body.length, data: body, created_at: this.clock.now() },
       ]);
     });
   }
