@@ -25,8 +25,8 @@ export class CachingSqliteDatabase implements SqliteDatabase {
     // must upgrade its lock, and SQLite refuses that at once with SQLITE_BUSY, without the busy timeout, whenever
     // another connection holds the write lock: WalCheckpointer's RESTART checkpoint does, for a few ms. Taking
     // the write lock at BEGIN meets it where waiting is safe (BusyRetrySqliteDialect retries the BEGIN on a timer
-    // until the checkpoint is done). This connection is the store's only writer and
-    // Kysely runs one transaction at a time on it, so nothing else is held up.
+    // until the checkpoint is done). This connection is the store's only writer and Kysely runs one transaction at
+    // a time on it, so nothing else is held up.
     const sql = text === 'begin' ? 'begin immediate' : text;
     const hit = this.statements.get(sql);
     if (hit) {
