@@ -1,32 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BusyRetrySqliteDialect, isBusy } from '../../../src/store/busy-retry.js';
 import { CachingSqliteDatabase } from '../../../src/store/statement-cache.js';
+import { holdWriteLock } from '../../support/sqlite-lock.js';
 
 interface T {
   t: { id: number; v: string };
-}
-
-/** Another connection (a thread, as WalCheckpointer's is) that holds the write lock for `ms`. */
-async function holdWriteLock(file: string, ms: number): Promise<{ released: Promise<void> }> {
-  const holder = new Worker(
-    `const { parentPort, workerData } = require('node:worker_threads');
-     const db = new (require(workerData.module))(workerData.file);
-     db.exec('begin immediate');
-     parentPort.postMessage('locked');
-     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, workerData.ms);
-     db.exec('commit');
-     db.close();`,
-    { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file, ms } },
-  );
-  await new Promise((r) => holder.once('message', r));
-  return { released: new Promise((r) => holder.once('exit', () => r())) };
 }
 
 describe('BusyRetrySqliteDialect (waits for another connection\'s lock on a timer, not on the event loop)', () => {

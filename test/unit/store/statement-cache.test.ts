@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CachingSqliteDatabase } from '../../../src/store/statement-cache.js';
+import { holdWriteLock } from '../../support/sqlite-lock.js';
 
 interface T {
   t: { id: number; v: string };
@@ -79,17 +78,7 @@ describe('CachingSqliteDatabase (prepared statements reused by SQL text)', () =>
     raw.exec('create table t (id integer primary key, v text not null)');
     cached = new CachingSqliteDatabase(raw);
     db = new Kysely<T>({ dialect: new SqliteDialect({ database: cached }) });
-    const holder = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       const db = new (require(workerData.module))(workerData.file);
-       db.exec('begin immediate');
-       parentPort.postMessage('locked');
-       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
-       db.exec('commit');
-       db.close();`,
-      { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file } },
-    );
-    await new Promise((r) => holder.once('message', r));
+    const { released } = await holdWriteLock(file, 300);
     const wrote = await db.transaction().execute(async (tx) => {
       const before = await tx.selectFrom('t').selectAll().execute();
       await tx.insertInto('t').values({ id: 1, v: 'after the lock' }).execute();
@@ -97,7 +86,7 @@ describe('CachingSqliteDatabase (prepared statements reused by SQL text)', () =>
     });
     expect(wrote).toBe(0);
     expect(await db.selectFrom('t').selectAll().execute()).toEqual([{ id: 1, v: 'after the lock' }]);
-    await new Promise((r) => holder.once('exit', r));
+    await released;
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
