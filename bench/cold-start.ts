@@ -19,7 +19,6 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** `keyless serve --json` on a seeded data dir; resolves at the ready line. */
 /**
  * bin/keyless.js runs the prebuilt bundle only while it matches the sources; after an edit it falls back to tsx,
  * which starts 2–3× slower (a full run at 00:56 on 2026-12-07 read 2.1 s that way, against 0.87 s). A user's
@@ -32,6 +31,7 @@ function buildBundle(): void {
   bundleBuilt = true;
 }
 
+/** `keyless serve --json` on a seeded data dir; resolves at the ready line. */
 export async function serveSeeded(seed: Seeded, tlsDir: string): Promise<Served> {
   buildBundle();
   const t0 = performance.now();

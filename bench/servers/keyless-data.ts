@@ -113,7 +113,7 @@ function startDiagnostics(file: string, dataDir: string): void {
   }).observe({ entryTypes: ['gc'] });
   const sql = timeStatements();
   let elu = performance.eventLoopUtilization();
-  const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size / 2 ** 20 : 0);
+  const size = (f: string) => (fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0) / 2 ** 20;
   setInterval(() => {
     const now = performance.eventLoopUtilization();
     const u = performance.eventLoopUtilization(now, elu);
