@@ -1,4 +1,5 @@
 import {
+  SqliteAdapter,
   SqliteDialect,
   SqliteDriver,
   type CompiledQuery,
@@ -45,11 +46,23 @@ export class BusyRetrySqliteDialect implements Dialect {
   }
 
   createAdapter(): DialectAdapter {
-    return this.plain.createAdapter();
+    return new TransactionalDdlSqliteAdapter();
   }
 
   createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
     return this.plain.createIntrospector(db);
+  }
+}
+
+/**
+ * Kysely's SQLite adapter declares no transactional DDL, so its Migrator runs each statement of a migration on its
+ * own: a process killed between `create table meta` and the migration's row in `kysely_migration` left a store
+ * that would not open again ("table meta already exists"). SQLite's DDL is transactional, so the migrations run in
+ * one transaction, as on PostgreSQL: a kill leaves all of them or none.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
   }
 }
 
