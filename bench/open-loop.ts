@@ -110,6 +110,15 @@ export interface Target {
   path: string;
   headers: Record<string, string>;
   body?: string | Buffer;
+  /** Which server the target belongs to, when one window loads several at once (the soak's control). */
+  group?: string;
+}
+
+/** One group's share of a window: its 2xx answers' latency (from due time) and service time per target name. */
+export interface GroupResult {
+  ok: number;
+  latency: Float64Array;
+  serviceByTarget: Map<string, Float64Array>;
 }
 
 export interface WindowResult {
@@ -133,6 +142,8 @@ export interface WindowResult {
    * median moving and no other.
    */
   serviceByTarget: Map<string, Float64Array>;
+  /** The same, per target group (targets without one are in group ''). */
+  byGroup: Map<string, GroupResult>;
   /** Completed answers per second, from the window's start to the last answer. */
   achievedRate: number;
   maxInFlight: number;
@@ -198,11 +209,17 @@ export class OpenLoop {
       const u = new URL(t.origin);
       const mod = u.protocol === 'https:' ? https : http;
       const headers = t.body === undefined ? t.headers : { ...t.headers, 'content-length': String(Buffer.byteLength(t.body)) };
-      return { t, mod, agent: this.agent(t.origin), hostname: u.hostname, port: u.port, headers };
+      return { t, mod, agent: this.agent(t.origin), hostname: u.hostname, port: u.port, headers, group: t.group ?? '' };
     });
     const latency = new Samples();
     const sendLag = new Samples();
     const service = new Map<string, Samples>(targets.map((t) => [t.name, new Samples()]));
+    const groups = new Map<string, { ok: number; latency: Samples; service: Map<string, Samples> }>();
+    for (const t of targets) {
+      const g = groups.get(t.group ?? '') ?? { ok: 0, latency: new Samples(), service: new Map<string, Samples>() };
+      g.service.set(t.name, new Samples());
+      groups.set(t.group ?? '', g);
+    }
     const failures: string[] = [];
     const fail = (msg: string) => {
       if (failures.length < 5) failures.push(msg);
@@ -249,6 +266,10 @@ export class OpenLoop {
             ok++;
             latency.push(end - due);
             service.get(p.t.name)!.push(end - sent);
+            const g = groups.get(p.group)!;
+            g.ok++;
+            g.latency.push(end - due);
+            g.service.get(p.t.name)!.push(end - sent);
           } else {
             non2xx++;
             fail(`${p.t.name}: ${status} ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`);
@@ -315,6 +336,9 @@ export class OpenLoop {
       latency: latency.sorted(),
       sendLag: sendLag.sorted(),
       serviceByTarget: new Map([...service].map(([name, x]) => [name, x.sorted()])),
+      byGroup: new Map(
+        [...groups].map(([name, g]) => [name, { ok: g.ok, latency: g.latency.sorted(), serviceByTarget: new Map([...g.service].map(([n, x]) => [n, x.sorted()])) }]),
+      ),
       achievedRate: (1000 * done) / span,
       maxInFlight,
       connections,

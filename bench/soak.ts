@@ -14,7 +14,7 @@
  * (bench/open-loop.ts), and measures each request from its due time. Below saturation latency reflects the
  * work per request, so growth in it (or in CPU per request, or RSS) is the server degrading, not the shared
  * machine's speed swinging a queue. The machine's speed itself drifts over half an hour, so p99 is judged against a
- * fresh server measured in minutes alternating with the soaked one right after the soak (CONTROL_PAIRS). The
+ * fresh server loaded at the same time as the soaked one right after the soak (CONTROL_MINUTES). The
  * criterion is fixed below and printed with the result.
  *
  * Writes bench/SOAK.md (which `npm run bench` includes) and replaces the Soak section of BENCHMARKS.md if
@@ -47,9 +47,12 @@ const CALIBRATION_SECONDS = 15;
  * The control: the shared machine's speed drifts by 15–40 % within an hour (bare node:http read 31k–43k req/s in
  * one afternoon), so a p99 that grows from the start of a 30-minute run to its end says nothing by itself about the
  * server. Right after the soak a fresh Keyless (empty store, its own process) gets the same mix at the same rate
- * in minutes alternating with the soaked one: any difference then is the soak's — data, heap, caches.
+ * *at the same time* as the soaked one: one open-loop schedule interleaves their requests (soaked, fresh, soaked,
+ * …), so a stall of the machine lands on both. The p99 of each server's requests pooled over CONTROL_MINUTES is
+ * compared. (Until the ninth round the two took turns a minute each, three pairs: an A/A run of that read two
+ * identical servers 14.9 % apart, because one minute's p99 here swings 2–3× with the machine — bench/NOTES.md.)
  */
-export const CONTROL_PAIRS = 3;
+export const CONTROL_MINUTES = 5;
 export const CONTROL_WARMUP_SECONDS = 90;
 const WARMUP_SECONDS = 5;
 
@@ -104,23 +107,28 @@ export interface Verdict {
   /** Raw p99 growth, minutes 2–4 → the last three: the server's change plus the shared machine's drift. */
   p99: Growth;
   cpu: Growth;
-  /** Same time, same machine: the soaked server against a fresh one (baseline = fresh, end = soaked). */
-  control?: { p99: Growth; cpu: Growth; p50: Growth; pairs: number; drift: Growth };
+  /**
+   * Same time, same machine: the soaked server against a fresh one (baseline = fresh, end = soaked). p99 is the
+   * pooled one that decides; minuteP99 the median of the per-minute p99s, shown.
+   */
+  control?: { p99: Growth; minuteP99: Growth; cpu: Growth; p50: Growth; minutes: number; drift: Growth };
   ok: boolean;
 }
 
-/** Minutes measured on the soaked and on a fresh server after the soak, alternating (CONTROL_PAIRS of each). */
+/** The control's minutes, the soaked and the fresh server loaded at the same time (CONTROL_MINUTES of each). */
 export interface ControlRows {
   soaked: MinuteRow[];
   fresh: MinuteRow[];
-  /** How long the fresh server was warmed before its first measured minute. */
+  /** p99 of all of each server's control requests together, ms. */
+  pooledP99ms: { soaked: number; fresh: number };
+  /** How long the fresh server was warmed before the first measured minute. */
   warmupSeconds?: number;
 }
 
 /**
- * The criterion: RSS within +10 % (median of minutes 2–4 → median of the last 3), and p99 within +10 % of a fresh
- * server measured in alternating minutes right after the soak (same machine, same moment); without that control,
- * p99 within +10 % of minutes 2–4.
+ * The criterion: RSS within +10 % (median of minutes 2–4 → median of the last 3), and the pooled p99 within +10 %
+ * of a fresh server's loaded at the same time right after the soak; without that control, p99 within +10 % of
+ * minutes 2–4.
  */
 export function judge(rows: readonly MinuteRow[], control?: ControlRows, limit = GROWTH_LIMIT): Verdict {
   if (rows.length === 0) throw new Error('soak: no minutes to judge');
@@ -138,10 +146,11 @@ export function judge(rows: readonly MinuteRow[], control?: ControlRows, limit =
   const c =
     control && control.soaked.length > 0 && control.fresh.length > 0
       ? {
-          p99: growth(control.fresh, control.soaked, (r) => r.p99ms),
+          p99: { baseline: control.pooledP99ms.fresh, end: control.pooledP99ms.soaked, growth: control.pooledP99ms.soaked / control.pooledP99ms.fresh - 1 },
+          minuteP99: growth(control.fresh, control.soaked, (r) => r.p99ms),
           p50: growth(control.fresh, control.soaked, (r) => r.p50ms),
           cpu: growth(control.fresh, control.soaked, (r) => r.cpuUsPerReq),
-          pairs: Math.min(control.soaked.length, control.fresh.length),
+          minutes: Math.min(control.soaked.length, control.fresh.length),
           // The soaked server's own baseline against the fresh one at the end: how much the machine moved.
           drift: growth(base, control.fresh, (r) => r.p99ms),
         }
@@ -162,7 +171,8 @@ export function judge(rows: readonly MinuteRow[], control?: ControlRows, limit =
 
 export const CRITERION =
   `RSS: median of minutes ${BASELINE_MINUTES[0]}–${BASELINE_MINUTES[1]} → median of the last ${END_MINUTES}, at most +${100 * GROWTH_LIMIT} %; ` +
-  `p99: the soaked server against a fresh one (empty store, warmed ${CONTROL_WARMUP_SECONDS} s) in ${CONTROL_PAIRS} alternating pairs of minutes right after the soak, medians, at most +${100 * GROWTH_LIMIT} % ` +
+  `p99: the soaked server against a fresh one (empty store, warmed ${CONTROL_WARMUP_SECONDS} s) loaded at the same time right after the soak, their requests interleaved in one schedule, ` +
+  `each at the soak's rate, for ${CONTROL_MINUTES} minutes; the p99 of each server's requests pooled over those minutes, at most +${100 * GROWTH_LIMIT} % ` +
   `(the raw minutes ${BASELINE_MINUTES[0]}–${BASELINE_MINUTES[1]} → last-${END_MINUTES} p99 growth and CPU per request shown, not judged: they include the shared machine's drift)`;
 
 /**
@@ -208,6 +218,31 @@ function mixOf(i: Record<string, any>, ca: Buffer): (m: number) => Promise<Targe
   };
 }
 
+interface Server {
+  label: 'soaked' | 'fresh';
+  pid: number;
+  targets: Target[];
+}
+
+/** The servers' targets alternating, one of each in turn, each tagged with its server as the group. */
+export function interleave(servers: readonly { label: string; targets: readonly Target[] }[]): Target[] {
+  const out: Target[] = [];
+  const n = Math.max(...servers.map((s) => s.targets.length));
+  for (let j = 0; j < n; j++) for (const s of servers) if (j < s.targets.length) out.push({ ...s.targets[j]!, group: s.label });
+  return out;
+}
+
+/** Quantiles of several sorted windows taken together. */
+export function pooledQuantiles(windows: readonly Float64Array[]): ReturnType<typeof quantiles> {
+  const all = new Float64Array(windows.reduce((n, w) => n + w.length, 0));
+  let at = 0;
+  for (const w of windows) {
+    all.set(w, at);
+    at += w.length;
+  }
+  return quantiles(all.sort());
+}
+
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`;
 const span = (ms: number[]) => (ms.length > 1 ? `minutes ${ms[0]}–${ms.at(-1)}` : `minute ${ms[0]}`);
 
@@ -220,7 +255,7 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
   let fresh: Awaited<ReturnType<typeof startFixture>> | undefined;
   const client = new OpenLoop({ ca });
   const rows: MinuteRow[] = [];
-  const control: ControlRows = { soaked: [], fresh: [] };
+  const control: ControlRows = { soaked: [], fresh: [], pooledP99ms: { soaked: NaN, fresh: NaN } };
   let calibration: { mixed: LoadResult; imds: LoadResult } | undefined;
   let rate: number;
   try {
@@ -229,33 +264,42 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
     const targets = mixOf(i, ca);
     const dataOrigin = `https://127.0.0.1:${i.port}`;
 
-    /** One measured minute of `ts` at `rate` against the server `pid`. */
-    const measure = async (ts: Target[], serverPid: number, minute: number): Promise<{ row: MinuteRow; w: WindowResult }> => {
-      const rss: number[] = [];
-      const sampler = setInterval(() => rss.push(rssMb(serverPid)), 1000);
-      const cpu0 = cpuMicros(serverPid);
+    /**
+     * One measured minute: each server's targets at `rate`, all in one schedule with their requests interleaved
+     * (with two servers, a stall of the machine lands on both). One row per server.
+     */
+    const measure = async (servers: readonly Server[], minute: number): Promise<{ rows: MinuteRow[]; w: WindowResult; latency: Float64Array[] }> => {
+      const rss = servers.map(() => [] as number[]);
+      const sample = () => servers.forEach((sv, k) => rss[k]!.push(rssMb(sv.pid)));
+      const sampler = setInterval(sample, 1000);
+      const cpu0 = servers.map((sv) => cpuMicros(sv.pid));
       const w0 = performance.now();
-      const w = await client.run(ts, rate, minuteSeconds * 1000);
-      const cpu = cpuMicros(serverPid) - cpu0;
+      const w = await client.run(interleave(servers), rate * servers.length, minuteSeconds * 1000);
+      const cpu = servers.map((sv, k) => cpuMicros(sv.pid) - cpu0[k]!);
       const wallUs = (performance.now() - w0) * 1000;
       clearInterval(sampler);
-      rss.push(rssMb(serverPid));
+      sample();
       failOnWindowErrors(`minute ${minute}`, w);
-      const q = quantiles(w.latency);
-      const row: MinuteRow = {
-        minute,
-        rssMb: median(rss),
-        p50ms: q.p50,
-        p99ms: q.p99,
-        p999ms: q.p999,
-        maxMs: q.max,
-        achieved: w.achievedRate,
-        cpuUsPerReq: cpu / w.ok,
-        cpuPct: (100 * cpu) / wallUs,
-        sendLagP99ms: quantiles(w.sendLag).p99,
-        byTarget: Object.fromEntries([...w.serviceByTarget].map(([name, x]) => [name, { p50ms: quantiles(x).p50, p99ms: quantiles(x).p99 }])),
-      };
-      return { row, w };
+      const sendLagP99ms = quantiles(w.sendLag).p99;
+      const groups = servers.map((sv) => w.byGroup.get(sv.label)!);
+      const rows = servers.map((_, k): MinuteRow => {
+        const g = groups[k]!;
+        const q = quantiles(g.latency);
+        return {
+          minute,
+          rssMb: median(rss[k]!),
+          p50ms: q.p50,
+          p99ms: q.p99,
+          p999ms: q.p999,
+          maxMs: q.max,
+          achieved: (w.achievedRate * g.ok) / w.ok,
+          cpuUsPerReq: cpu[k]! / g.ok,
+          cpuPct: (100 * cpu[k]!) / wallUs,
+          sendLagP99ms,
+          byTarget: Object.fromEntries([...g.serviceByTarget].map(([name, x]) => [name, { p50ms: quantiles(x).p50, p99ms: quantiles(x).p99 }])),
+        };
+      });
+      return { rows, w, latency: groups.map((g) => g.latency) };
     };
     const say = (label: string, row: MinuteRow, w: WindowResult) =>
       process.stderr.write(
@@ -285,27 +329,36 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
     failOnWindowErrors('warm-up', await client.run(await targets(0), rate, WARMUP_SECONDS * 1000));
 
     for (let m = 1; m <= minutes; m++) {
-      const { row, w } = await measure(await targets(m), pid, m);
-      rows.push(row);
-      say(`minute ${m}/${minutes}`, row, w);
+      const soaked: Server = { label: 'soaked', pid, targets: await targets(m) };
+      const { rows: [row], w } = await measure([soaked], m);
+      rows.push(row!);
+      say(`minute ${m}/${minutes}`, row!, w);
     }
 
-    // The control (see CONTROL_PAIRS): a fresh server, warmed, then minutes alternating with the soaked one.
+    // The control (see CONTROL_MINUTES): a fresh server, warmed, then both loaded at the same time.
     if (opts.control) {
       fresh = await startFixture('bench/servers/keyless-data.ts', { KEYLESS_BENCH_TLS_DIR: tls.dir });
       const freshPid = fresh.info.pid as number;
       const freshTargets = mixOf(fresh.info, ca);
+      const both = async (m: number): Promise<Server[]> => [
+        { label: 'soaked', pid, targets: await targets(m) },
+        { label: 'fresh', pid: freshPid, targets: await freshTargets(m) },
+      ];
       control.warmupSeconds = Math.min(CONTROL_WARMUP_SECONDS, 1.5 * minuteSeconds);
-      failOnWindowErrors('control warm-up', await client.run(await freshTargets(0), rate, control.warmupSeconds * 1000));
-      for (let k = 1; k <= CONTROL_PAIRS; k++) {
-        const order = k % 2 === 1 ? (['soaked', 'fresh'] as const) : (['fresh', 'soaked'] as const);
-        for (const who of order) {
-          const m = minutes + k;
-          const { row, w } = who === 'soaked' ? await measure(await targets(m), pid, m) : await measure(await freshTargets(m), freshPid, m);
-          control[who].push(row);
-          say(`control ${k}/${CONTROL_PAIRS}, ${who}`, row, w);
-        }
+      failOnWindowErrors('control warm-up', await client.run(interleave(await both(0)), 2 * rate, control.warmupSeconds * 1000));
+      const pooled: Float64Array[][] = [[], []];
+      for (let k = 1; k <= CONTROL_MINUTES; k++) {
+        const m = minutes + k;
+        const { rows: [s, f], w, latency } = await measure(await both(m), m);
+        control.soaked.push(s!);
+        control.fresh.push(f!);
+        pooled[0]!.push(latency[0]!);
+        pooled[1]!.push(latency[1]!);
+        say(`control ${k}/${CONTROL_MINUTES}, soaked`, s!, w);
+        say(`control ${k}/${CONTROL_MINUTES}, fresh`, f!, w);
       }
+      control.pooledP99ms = { soaked: pooledQuantiles(pooled[0]!).p99, fresh: pooledQuantiles(pooled[1]!).p99 };
+      process.stderr.write(`soak: control, pooled p99: soaked ${fmt(control.pooledP99ms.soaked, 3)} ms, fresh ${fmt(control.pooledP99ms.fresh, 3)} ms\n`);
     }
   } finally {
     client.close();
@@ -348,7 +401,7 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
       `p99 ${fmt(v.p99.baseline, 3)} → ${fmt(v.p99.end, 3)} ms (${pct(v.p99.growth)}), CPU ${fmt(v.cpu.baseline, 1)} → ${fmt(v.cpu.end, 1)} µs/req (${pct(v.cpu.growth)}).`,
     '',
     ...controlLines(v, control),
-    `Verdict: RSS ${pct(v.rss.growth)}, p99 ${v.control ? `${pct(v.control.p99.growth)} against the fresh server` : `${pct(v.p99.growth)} (no control run)`} — ` +
+    `Verdict: RSS ${pct(v.rss.growth)}, p99 ${v.control ? `${pct(v.control.p99.growth)} against the fresh server at the same time` : `${pct(v.p99.growth)} (no control run)`} — ` +
       `limit +${100 * GROWTH_LIMIT} %: **${v.ok ? 'pass' : 'FAIL'}**${v.overlap ? ' (the windows overlap: too short a run for a verdict)' : ''}.`,
     '',
   ].join('\n');
@@ -384,15 +437,16 @@ export function controlLines(v: Verdict, control: ControlRows): string[] {
     `| ${r.minute} | ${who} | ${fmt(r.rssMb, 1)} | ${fmt(r.p50ms, 3)} | ${fmt(r.p99ms, 3)} | ${fmt(r.p999ms, 3)} | ${fmt(r.cpuUsPerReq, 1)} | ${fmt(r.cpuPct)} |`;
   const all = [...control.soaked.map((r) => ['soaked', r] as const), ...control.fresh.map((r) => ['fresh', r] as const)].sort((a, b) => a[1].minute - b[1].minute);
   return [
-    `Control, right after the soak: a fresh Keyless (empty store) warmed ${control.warmupSeconds ?? CONTROL_WARMUP_SECONDS} s, then ${c.pairs} pairs of minutes alternating soaked / fresh at the same rate (order swapped every pair):`,
+    `Control, right after the soak: a fresh Keyless (empty store) warmed ${control.warmupSeconds ?? CONTROL_WARMUP_SECONDS} s, then ${c.minutes} minutes with both loaded at the same time, each at the soak's rate, their requests interleaved in one schedule:`,
     '',
     '| minute | server | RSS MB | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | server CPU % |',
     '|---:|---|---:|---:|---:|---:|---:|---:|',
     ...all.map(([who, r]) => line(who, r)),
     '',
-    `Soaked against fresh, same minutes (medians): p50 ${fmt(c.p50.baseline, 3)} → ${fmt(c.p50.end, 3)} ms (${pct(c.p50.growth)}), ` +
-      `p99 ${fmt(c.p99.baseline, 3)} → ${fmt(c.p99.end, 3)} ms (${pct(c.p99.growth)}), CPU ${fmt(c.cpu.baseline, 1)} → ${fmt(c.cpu.end, 1)} µs/req (${pct(c.cpu.growth)}). ` +
-      `The machine: the fresh server's p99 at the end against the soaked one's in ${span(v.baselineMinutes)}, ${pct(c.drift.growth)}.`,
+    `Fresh → soaked, all control requests pooled: **p99 ${fmt(c.p99.baseline, 3)} → ${fmt(c.p99.end, 3)} ms (${pct(c.p99.growth)})**. ` +
+      `Medians of the minutes: p50 ${fmt(c.p50.baseline, 3)} → ${fmt(c.p50.end, 3)} ms (${pct(c.p50.growth)}), p99 ${fmt(c.minuteP99.baseline, 3)} → ${fmt(c.minuteP99.end, 3)} ms (${pct(c.minuteP99.growth)}), ` +
+      `CPU ${fmt(c.cpu.baseline, 1)} → ${fmt(c.cpu.end, 1)} µs/req (${pct(c.cpu.growth)}). ` +
+      `The machine (at twice the soak's total load now): the fresh server's p99 against the soaked one's in ${span(v.baselineMinutes)}, ${pct(c.drift.growth)}.`,
     '',
   ];
 }

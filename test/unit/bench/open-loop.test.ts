@@ -1,5 +1,7 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { lastDueSlot, parseProcStatTicks, percentile, quantiles, Samples, slotCount, slotOffsetMs } from '../../../bench/open-loop.js';
+import { lastDueSlot, OpenLoop, parseProcStatTicks, percentile, quantiles, Samples, slotCount, slotOffsetMs } from '../../../bench/open-loop.js';
 
 describe('open-loop schedule', () => {
   it('counts the slots due in a window, slot 0 at the start and none at the end', () => {
@@ -75,5 +77,40 @@ describe('/proc/<pid>/stat', () => {
 
   it('refuses what it cannot read', () => {
     expect(() => parseProcStatTicks('garbage')).toThrow(/unreadable/);
+  });
+});
+
+describe('open loop, several servers in one schedule', () => {
+  it('keeps each group\'s answers and latency apart', async () => {
+    const serve = (delayMs: number) =>
+      new Promise<http.Server>((resolve) => {
+        const srv = http.createServer((_req, res) => void setTimeout(() => res.end('ok'), delayMs));
+        srv.listen(0, '127.0.0.1', () => resolve(srv));
+      });
+    const [quick, slow] = await Promise.all([serve(0), serve(25)]);
+    const origin = (s: http.Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    const client = new OpenLoop();
+    try {
+      const w = await client.run(
+        [
+          { name: 'get', origin: origin(quick), method: 'GET', path: '/', headers: {}, group: 'quick' },
+          { name: 'get', origin: origin(slow), method: 'GET', path: '/', headers: {}, group: 'slow' },
+        ],
+        200,
+        500,
+      );
+      expect(w.ok).toBe(100);
+      const q = w.byGroup.get('quick')!;
+      const s = w.byGroup.get('slow')!;
+      expect([q.ok, s.ok]).toEqual([50, 50]);
+      expect(q.latency.length + s.latency.length).toBe(w.latency.length);
+      expect(quantiles(s.latency).p50).toBeGreaterThanOrEqual(25);
+      expect(quantiles(q.latency).p50).toBeLessThan(25);
+      expect(s.serviceByTarget.get('get')!.length).toBe(50);
+    } finally {
+      client.close();
+      quick.close();
+      slow.close();
+    }
   });
 });

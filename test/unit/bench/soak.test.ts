@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { byTargetTable, controlLines, GROWTH_LIMIT, judge, soakOptions, type MinuteRow } from '../../../bench/soak.js';
+import { byTargetTable, controlLines, GROWTH_LIMIT, interleave, judge, pooledQuantiles, soakOptions, type MinuteRow } from '../../../bench/soak.js';
+import type { Target } from '../../../bench/open-loop.js';
 
 const row = (minute: number, rssMb: number, p99ms: number, cpuUsPerReq = 100): MinuteRow => ({
   minute,
@@ -56,27 +57,61 @@ describe('soak criterion', () => {
 });
 
 describe('soak criterion with the fresh-server control', () => {
-  it('judges p99 against the fresh server at the same time, so the machine\'s drift does not count', () => {
+  it('judges the pooled p99 against the fresh server\'s at the same time, so the machine\'s drift does not count', () => {
     // The machine slowed by half over the run: raw p99 +50 %, but the fresh server is as slow as the soaked one.
     const rows = [1, 2, 3, 4, 5, 6, 7, 8].map((m) => row(m, 200, m <= 4 ? 2 : 3));
-    const same = { soaked: [row(9, 201, 3.0), row(12, 201, 3.1), row(13, 202, 2.9)], fresh: [row(10, 150, 3.0), row(11, 150, 3.0), row(14, 150, 3.05)] };
+    const minutes = (p99: number, rss: number) => [9, 10, 11, 12, 13].map((m) => row(m, rss, p99));
+    const same = { soaked: minutes(3.0, 201), fresh: minutes(3.0, 150), pooledP99ms: { soaked: 3.0, fresh: 3.0 } };
     const v = judge(rows, same);
     expect(v.p99.growth).toBeCloseTo(0.5, 9);
-    expect(v.control!.p99.baseline).toBe(3.0);
-    expect(v.control!.p99.end).toBe(3.0);
+    expect(v.control!.p99).toEqual({ baseline: 3.0, end: 3.0, growth: 0 });
     expect(v.control!.drift.growth).toBeCloseTo(0.5, 9);
-    expect(v.control!.pairs).toBe(3);
+    expect(v.control!.minutes).toBe(5);
     expect(v.ok).toBe(true);
-    expect(controlLines(v, same).join('\n')).toMatch(/p99 3\.000 → 3\.000 ms \(\+0\.0 %\)/);
+    expect(controlLines(v, same).join('\n')).toMatch(/\*\*p99 3\.000 → 3\.000 ms \(\+0\.0 %\)\*\*/);
     // A soaked server slower than the fresh one at the same time fails, whatever the raw growth says.
-    const worse = { soaked: same.soaked.map((r) => ({ ...r, p99ms: 3.4 })), fresh: same.fresh };
+    const worse = { ...same, pooledP99ms: { soaked: 3.31, fresh: 3.0 } };
     expect(judge(rows, worse).ok).toBe(false);
     expect(judge(rows.map((r) => ({ ...r, p99ms: 2 })), worse).ok).toBe(false);
+    expect(judge(rows, { ...same, pooledP99ms: { soaked: 3.3, fresh: 3.0 } }).ok).toBe(true);
     // RSS is still judged on the soak's own minutes.
     expect(judge(rows.map((r) => (r.minute >= 6 ? { ...r, rssMb: 230 } : r)), same).ok).toBe(false);
     // Without a control the raw p99 decides, as before.
     expect(judge(rows).ok).toBe(false);
-    expect(controlLines(judge(rows), { soaked: [], fresh: [] })).toEqual([]);
+    expect(controlLines(judge(rows), { soaked: [], fresh: [], pooledP99ms: { soaked: NaN, fresh: NaN } })).toEqual([]);
+  });
+
+  it('decides on the pooled p99, not on the minutes\' medians', () => {
+    const rows = [1, 2, 3, 4, 5, 6, 7].map((m) => row(m, 200, 2));
+    // Per-minute p99s that say +50 %, pooled requests that say +5 %: the pooled figure decides (and the other is shown).
+    const c = { soaked: [row(8, 200, 3), row(9, 200, 3), row(10, 200, 3)], fresh: [row(8, 150, 2), row(9, 150, 2), row(10, 150, 2)], pooledP99ms: { soaked: 2.1, fresh: 2.0 } };
+    const v = judge(rows, c);
+    expect(v.control!.minuteP99.growth).toBeCloseTo(0.5, 9);
+    expect(v.control!.p99.growth).toBeCloseTo(0.05, 9);
+    expect(v.ok).toBe(true);
+    expect(judge(rows, { ...c, pooledP99ms: { soaked: 3, fresh: 2 } }).ok).toBe(false);
+  });
+});
+
+describe('soak control: one schedule for both servers', () => {
+  const t = (name: string): Target => ({ name, origin: 'https://127.0.0.1:1', method: 'GET', path: '/', headers: {} });
+  it('alternates the servers\' targets one by one and tags each with its server', () => {
+    const out = interleave([
+      { label: 'soaked', targets: [t('a'), t('b'), t('c')] },
+      { label: 'fresh', targets: [t('a'), t('b')] },
+    ]);
+    expect(out.map((x) => `${x.group}:${x.name}`)).toEqual(['soaked:a', 'fresh:a', 'soaked:b', 'fresh:b', 'soaked:c']);
+    expect(interleave([{ label: 'soaked', targets: [t('a')] }]).map((x) => x.group)).toEqual(['soaked']);
+  });
+
+  it('pools the minutes\' samples before taking a percentile', () => {
+    // Minute 1 all fast, minute 2 with a stall: per-minute p99s are 1 and 100, the pooled p99 is the 99th of 200.
+    const fast = Float64Array.from({ length: 100 }, () => 1);
+    const stalled = Float64Array.from({ length: 100 }, (_, i) => (i >= 97 ? 100 : 1));
+    const q = pooledQuantiles([fast, stalled]);
+    expect(q.p99).toBe(100);
+    expect(q.p50).toBe(1);
+    expect(pooledQuantiles([fast, Float64Array.from({ length: 100 }, (_, i) => (i >= 99 ? 100 : 1))]).p99).toBe(1);
   });
 });
 
