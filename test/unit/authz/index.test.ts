@@ -140,7 +140,7 @@ describe('AuthzIndex: decisions do not scan', () => {
 
 describe('AuthzIndex: a principal with many assignments (by scope, behind a Bloom filter)', () => {
   it('never misses an assignment through adds, moves and removals, and forgets removed ones', () => {
-    // 600 scopes for one principal: far more than the 512-bit filter has bits, so false positives are certain
+    // 600 scopes for one principal: more than the 1,024-bit filter can tell apart, so false positives are certain
     // and must only cost a lookup; every scope's answer must equal a brute-force scan of what is held.
     const scopes = Array.from({ length: 600 }, (_, i) => `${SUB}/resourceGroups/rg-${i}`);
     const held = new Map<string, string>();
@@ -173,6 +173,7 @@ describe('AuthzIndex: a principal with many assignments (by scope, behind a Bloo
     // Emptied down to nothing, the principal is gone.
     for (const n of held.keys()) index.removeRoleAssignment(n);
     expect(index.assignmentsOfPrincipal(ALICE)).toEqual([]);
+    expect(index.bloomSlotsInUse).toBe(0);
     expect(index.decide({ principalId: ALICE, action: 'Microsoft.Compute/virtualMachines/read', isDataAction: false, scope: `${scopes[1]}/providers/Microsoft.Compute/virtualMachines/vm` }).allowed).toBe(false);
   });
 });
