@@ -49,7 +49,7 @@ export function createArmApp(deps: ArmDeps, opts: { logger?: boolean } = {}): Fa
 
   app.all('/*', async (req, reply) => {
     const res = await handle(req);
-    if (req.method !== 'GET' && req.method !== 'HEAD' && res.status < 300) await deps.afterMutation?.();
+    if (req.method !== 'GET' && req.method !== 'HEAD' && res.status < 300) await deps.afterMutation?.(req.url);
     reply.status(res.status);
     for (const [k, v] of Object.entries(res.headers ?? {})) reply.header(k, v);
     recordActivity(req, res.status, setIds(req, reply));

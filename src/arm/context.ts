@@ -33,8 +33,8 @@ export interface ArmDeps {
   bearer: BearerVerifier;
   endpoints: ArmEndpoints;
   providers: ProviderHandler[];
-  /** Runs after every successful mutation, before the response: e.g. binding a new VM's IMDS listener. */
-  afterMutation?(): Promise<void>;
+  /** Runs after every successful mutation (its request path), before the response: e.g. binding a new VM's IMDS listener. */
+  afterMutation?(path: string): Promise<void>;
   /** Audit (src/audit): every authenticated mutation, any outcome, and every authorization denial. Must not block. */
   onActivity?(e: ArmActivityEvent): void;
 }

@@ -48,6 +48,7 @@ import { bootstrap, type AdminCredential } from './bootstrap.js';
 import type { KeylessConfig } from './config.js';
 import { createDispatcher } from './dispatch.js';
 import { allocateImdsAddress } from './imds-addresses.js';
+import { isVmKey, mayChangeVms } from './vm-changes.js';
 import { AuthorizationStore } from '../authz/assignments.js';
 import { AuthzIndex } from '../authz/index.js';
 import { createAccessControl } from '../authz/access-control.js';
@@ -70,6 +71,7 @@ import { KeylessMetrics } from './metrics.js';
 import { withRedaction } from './logging.js';
 import { startupMark } from './startup-trace.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 
 export interface KeylessEndpoints {
   /** ARM (resource manager) base URL, no trailing slash. */
@@ -311,10 +313,11 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
     };
     await syncImds();
     startupMark('imds listeners');
-    // VMs created or deleted through another replica (or the CLI's seed) bind and unbind here too.
+    // VMs created or deleted through another replica (or the CLI's seed) bind and unbind here too; other resources'
+    // changes cannot (vm-changes.ts).
     let syncQueued = false;
     store.onChange((c) => {
-      if ((c.topic !== 'resource' && c.topic !== 'all') || syncQueued) return;
+      if (syncQueued || !(c.topic === 'all' || (c.topic === 'resource' && isVmKey(c.key)))) return;
       syncQueued = true;
       setTimeout(() => {
         syncQueued = false;
@@ -405,7 +408,9 @@ export async function createKeylessServer(config: KeylessConfig, opts: { logger?
         portal: `${base}/portal`,
       },
       providers: armProviders,
-      afterMutation: syncImds,
+      // A VM's own path, or a group or subscription (whose deletion takes VMs with it): anything else under a provider
+      // (identities, role assignments, vaults, listKeys …) cannot bind or unbind a VM, and need not list them all.
+      afterMutation: (path: string) => (mayChangeVms(path) ? syncImds() : Promise.resolve()),
       onActivity: (e) => audit.activity(e),
     });
     const login = createLoginApp({

@@ -174,6 +174,15 @@ describe('IMDS identity endpoint', () => {
     await expect(get(tokenUrl(imds1, 'resource=https://vault.azure.net'))).rejects.toThrow(/ECONNREFUSED|socket hang up|ECONNRESET/);
     expect(k.imdsEndpoint(vm1.id)).toBeUndefined();
   });
+
+  it('deleting the resource group closes the IMDS address of every VM in it', async () => {
+    // The group's deletion publishes each contained resource by its own key: the VM's is what unbinds it.
+    const vm2 = `${rg()}/providers/Microsoft.Compute/virtualMachines/vm2`;
+    expect(k.imdsEndpoint(vm2)).toBe(imds2);
+    expect((await arm(k, 'DELETE', rg())).status).toBeLessThan(300);
+    await expect.poll(() => k.imdsEndpoint(vm2), { timeout: 5_000 }).toBeUndefined();
+    await expect(get(tokenUrl(imds2, 'resource=https://vault.azure.net'))).rejects.toThrow(/ECONNREFUSED|socket hang up|ECONNRESET/);
+  });
 });
 
 function rawRequest(base: string, request: string): Promise<string> {
