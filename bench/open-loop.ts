@@ -67,6 +67,18 @@ export class Samples {
   }
 }
 
+/** Several sorted sample arrays as one sorted array. */
+export function concatSorted(windows: readonly Float64Array[]): Float64Array {
+  if (windows.length === 1) return windows[0]!;
+  const all = new Float64Array(windows.reduce((n, w) => n + w.length, 0));
+  let at = 0;
+  for (const w of windows) {
+    all.set(w, at);
+    at += w.length;
+  }
+  return all.sort();
+}
+
 export interface Quantiles {
   p50: number;
   p99: number;
@@ -211,9 +223,8 @@ export class OpenLoop {
       const headers = t.body === undefined ? t.headers : { ...t.headers, 'content-length': String(Buffer.byteLength(t.body)) };
       return { t, mod, agent: this.agent(t.origin), hostname: u.hostname, port: u.port, headers, group: t.group ?? '' };
     });
-    const latency = new Samples();
     const sendLag = new Samples();
-    const service = new Map<string, Samples>(targets.map((t) => [t.name, new Samples()]));
+    // Kept per group only; the window's totals are merged from them at the end, not pushed twice per answer.
     const groups = new Map<string, { ok: number; latency: Samples; service: Map<string, Samples> }>();
     for (const t of targets) {
       const g = groups.get(t.group ?? '') ?? { ok: 0, latency: new Samples(), service: new Map<string, Samples>() };
@@ -264,8 +275,6 @@ export class OpenLoop {
           if (!settle(req)) return;
           if (good) {
             ok++;
-            latency.push(end - due);
-            service.get(p.t.name)!.push(end - sent);
             const g = groups.get(p.group)!;
             g.ok++;
             g.latency.push(end - due);
@@ -324,6 +333,10 @@ export class OpenLoop {
       req.destroy();
     }
     const span = Math.max(lastEnd - t0, durationMs);
+    const byGroup = new Map<string, GroupResult>(
+      [...groups].map(([name, g]) => [name, { ok: g.ok, latency: g.latency.sorted(), serviceByTarget: new Map([...g.service].map(([n, x]) => [n, x.sorted()])) }]),
+    );
+    const names = [...new Set(targets.map((t) => t.name))];
     const cpu = process.cpuUsage(cpu0);
     return {
       rate,
@@ -333,12 +346,10 @@ export class OpenLoop {
       non2xx,
       errors,
       failures,
-      latency: latency.sorted(),
+      latency: concatSorted([...byGroup.values()].map((g) => g.latency)),
       sendLag: sendLag.sorted(),
-      serviceByTarget: new Map([...service].map(([name, x]) => [name, x.sorted()])),
-      byGroup: new Map(
-        [...groups].map(([name, g]) => [name, { ok: g.ok, latency: g.latency.sorted(), serviceByTarget: new Map([...g.service].map(([n, x]) => [n, x.sorted()])) }]),
-      ),
+      serviceByTarget: new Map(names.map((n) => [n, concatSorted([...byGroup.values()].flatMap((g) => g.serviceByTarget.get(n) ?? []))])),
+      byGroup,
       achievedRate: (1000 * done) / span,
       maxInFlight,
       connections,

@@ -23,7 +23,7 @@
 import fs from 'node:fs';
 import type autocannon from 'autocannon';
 import { benchTlsDir, fmt, load, machine, median, numArg, request, rssMb, startFixture, type LoadResult } from './lib.js';
-import { cpuMicros, OpenLoop, quantiles, type Target, type WindowResult } from './open-loop.js';
+import { concatSorted, cpuMicros, OpenLoop, quantiles, type Target, type WindowResult } from './open-loop.js';
 
 export const SOAK_FILE = 'bench/SOAK.md';
 
@@ -237,13 +237,7 @@ export function interleave(servers: readonly { label: string; targets: readonly 
 
 /** Quantiles of several sorted windows taken together. */
 export function pooledQuantiles(windows: readonly Float64Array[]): ReturnType<typeof quantiles> {
-  const all = new Float64Array(windows.reduce((n, w) => n + w.length, 0));
-  let at = 0;
-  for (const w of windows) {
-    all.set(w, at);
-    at += w.length;
-  }
-  return quantiles(all.sort());
+  return quantiles(concatSorted(windows));
 }
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`;
@@ -349,18 +343,18 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
       ];
       control.warmupSeconds = Math.min(CONTROL_WARMUP_SECONDS, 1.5 * minuteSeconds);
       failOnWindowErrors('control warm-up', await client.run(interleave(await both(0)), rate, control.warmupSeconds * 1000));
-      const pooled: Float64Array[][] = [[], []];
+      const pooled = { soaked: [] as Float64Array[], fresh: [] as Float64Array[] };
       for (let k = 1; k <= CONTROL_MINUTES; k++) {
         const m = minutes + k;
         const { rows: [s, f], w, latency } = await measure(await both(m), m);
         control.soaked.push(s!);
         control.fresh.push(f!);
-        pooled[0]!.push(latency[0]!);
-        pooled[1]!.push(latency[1]!);
+        pooled.soaked.push(latency[0]!);
+        pooled.fresh.push(latency[1]!);
         say(`control ${k}/${CONTROL_MINUTES}, soaked`, s!, w);
         say(`control ${k}/${CONTROL_MINUTES}, fresh`, f!, w);
       }
-      control.pooledP99ms = { soaked: pooledQuantiles(pooled[0]!).p99, fresh: pooledQuantiles(pooled[1]!).p99 };
+      control.pooledP99ms = { soaked: pooledQuantiles(pooled.soaked).p99, fresh: pooledQuantiles(pooled.fresh).p99 };
       process.stderr.write(`soak: control, pooled p99: soaked ${fmt(control.pooledP99ms.soaked, 3)} ms, fresh ${fmt(control.pooledP99ms.fresh, 3)} ms\n`);
     }
   } finally {
