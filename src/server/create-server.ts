@@ -72,7 +72,6 @@ import { withRedaction } from './logging.js';
 import { startupMark } from './startup-trace.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-
 export interface KeylessEndpoints {
   /** ARM (resource manager) base URL, no trailing slash. */
   resourceManager: string;
