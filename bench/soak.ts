@@ -183,7 +183,7 @@ export const CRITERION =
  * closed-loop soak ran them (6 and 2 connections). Fresh app tokens every minute: they live an hour, and the token
  * endpoint is part of the mix.
  */
-function mixOf(i: Record<string, any>, ca: Buffer): (m: number) => Promise<Target[]> {
+export function mixOf(i: Record<string, any>, ca: Buffer): (m: number) => Promise<Target[]> {
   const token = async (c: { clientId: string; clientSecret: string }, scope: string): Promise<string> => {
     const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, scope }).toString();
     const r = await request(`${i.authority}/oauth2/v2.0/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, ca, connectTo: '127.0.0.1' });

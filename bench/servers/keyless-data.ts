@@ -4,12 +4,16 @@
  *   KEYLESS_BENCH_TLS_DIR       shared TLS dir (so the baselines serve the same kind of certificate)
  *   KEYLESS_BENCH_DATABASE_URL  PostgreSQL instead of SQLite (replicas); KEYLESS_BENCH_MASTER_KEY_FILE shared key
  *   BENCH_SETUP=0               join an existing tenant without creating anything (a second replica)
+ *   KEYLESS_BENCH_DATA_DIR      keep the store in this directory, and leave it there on stop (a store grown by one
+ *                               run, reopened by another)
  *
  * Setup: a VM with a system identity (IMDS); an RBAC vault with one secret; a storage account with a container
  * and a 4 KiB blob; app `bench-reader` (Key Vault Secrets User on the vault, Storage Blob Data Contributor on
  * the account) and app `bench-writer` (Key Vault Secrets Officer), each with a token obtained once.
  */
 import fs from 'node:fs';
+import inspector from 'node:inspector';
+import v8 from 'node:v8';
 import BetterSqlite3 from 'better-sqlite3';
 import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import { startKeyless } from '../../src/index.js';
@@ -20,14 +24,15 @@ const env = process.env;
 const k = await startKeyless({
   logLevel: 'silent',
   tlsDir: env['KEYLESS_BENCH_TLS_DIR'],
+  ...(env['KEYLESS_BENCH_DATA_DIR'] ? { dataDir: env['KEYLESS_BENCH_DATA_DIR'] } : {}),
   ...(env['KEYLESS_BENCH_DATABASE_URL'] ? { databaseUrl: env['KEYLESS_BENCH_DATABASE_URL'], masterKeyFile: env['KEYLESS_BENCH_MASTER_KEY_FILE'] } : {}),
 });
 const ca = fs.readFileSync(k.caFile);
 const port = Number(new URL(k.endpoints.resourceManager).port);
 const suffix = k.config.dnsSuffix;
-const call = async (method: string, url: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<Reply> => {
+const call = async (method: string, url: string, headers: Record<string, string> = {}, body?: string | Buffer, also?: number): Promise<Reply> => {
   const r = await request(url, { method, headers, ca, connectTo: '127.0.0.1', ...(body === undefined ? {} : { body }) });
-  if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${r.text.slice(0, 300)}`);
+  if (r.status >= 300 && r.status !== also) throw new Error(`${method} ${url}: ${r.status} ${r.text.slice(0, 300)}`);
   return r;
 };
 const token = async (clientId: string, secret: string, scope: string): Promise<string> => {
@@ -36,8 +41,10 @@ const token = async (clientId: string, secret: string, scope: string): Promise<s
 };
 
 const info: Record<string, unknown> = { port, pid: process.pid, tenantId: k.tenantId, authority: k.endpoints.authority, arm: k.endpoints.resourceManager, suffix };
+// A reopened store shows its admin secret only in the file the first start wrote.
+const adminSecret = k.admin.clientSecret ?? (JSON.parse(fs.readFileSync(`${k.dataDir}/admin.json`, 'utf8')) as { clientSecret: string }).clientSecret;
 if (env['BENCH_SETUP'] !== '0') {
-  const adminArm = await token(k.admin.clientId, k.admin.clientSecret!, `${k.endpoints.armAudience}.default`);
+  const adminArm = await token(k.admin.clientId, adminSecret, `${k.endpoints.armAudience}.default`);
   const armAuth = { authorization: `Bearer ${adminArm}`, 'content-type': 'application/json' };
   const rg = `/subscriptions/${k.subscriptionId}/resourceGroups/bench`;
   const put = (id: string, api: string, body: unknown) => call('PUT', `${k.endpoints.resourceManager}${id}?api-version=${api}`, armAuth, JSON.stringify(body));
@@ -63,7 +70,7 @@ if (env['BENCH_SETUP'] !== '0') {
   const writerBlob = await token(writer.clientId, writer.clientSecret, 'https://storage.azure.com/.default');
   // RBAC for a just-created role assignment is immediate in Keyless, so the writes below need no retry.
   await call('PUT', `https://${vaultHost}/secrets/db-password?api-version=7.4`, { authorization: `Bearer ${writerKv}`, 'content-type': 'application/json' }, JSON.stringify({ value: 'correct-horse-battery-staple-0123456789' }));
-  await call('PUT', `https://${blobHost}/bench?restype=container`, sharedKeyHeaders({ account: 'benchsa', key: accountKey, method: 'PUT', canonicalPath: '/benchsa/bench\nrestype:container' }));
+  await call('PUT', `https://${blobHost}/bench?restype=container`, sharedKeyHeaders({ account: 'benchsa', key: accountKey, method: 'PUT', canonicalPath: '/benchsa/bench\nrestype:container' }), undefined, 409); // 409: a reopened store has it
   const blob4k = Buffer.alloc(4096, 'k');
   await call('PUT', `https://${blobHost}/bench/b4k`, sharedKeyHeaders({ account: 'benchsa', key: accountKey, method: 'PUT', canonicalPath: '/benchsa/bench/b4k', contentLength: blob4k.length, extra: { 'x-ms-blob-type': 'BlockBlob' } }), blob4k);
 
@@ -72,7 +79,7 @@ if (env['BENCH_SETUP'] !== '0') {
     subscriptionId: k.subscriptionId,
     rg,
     adminArm,
-    admin: { clientId: k.admin.clientId, clientSecret: k.admin.clientSecret, scope: `${k.endpoints.armAudience}.default` },
+    admin: { clientId: k.admin.clientId, clientSecret: adminSecret, scope: `${k.endpoints.armAudience}.default` },
     imds,
     imdsPath: '/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net',
     vaultHost,
@@ -84,10 +91,25 @@ if (env['BENCH_SETUP'] !== '0') {
 }
 process.stdout.write(JSON.stringify(info) + '\n');
 if (env['BENCH_DIAG']) startDiagnostics(env['BENCH_DIAG'], k.dataDir);
-process.on('message', (m: { op?: string }) => {
+let profiler: inspector.Session | undefined;
+process.on('message', (m: { op?: string; file?: string }) => {
   if (m.op === 'gc') {
     globalThis.gc?.();
     process.send!({ heapMb: process.memoryUsage().heapUsed / 2 ** 20 });
+  } else if (m.op === 'profile-start') {
+    // A CPU profile of a chosen window only (--cpu-prof would take the whole life, warm-up and soak included).
+    profiler = new inspector.Session();
+    profiler.connect();
+    profiler.post('Profiler.enable', () =>
+      profiler!.post('Profiler.setSamplingInterval', { interval: 250 }, () => profiler!.post('Profiler.start', () => process.send!({ ok: true }))),
+    );
+  } else if (m.op === 'profile-stop' && profiler) {
+    profiler.post('Profiler.stop', (err, r) => {
+      if (!err) fs.writeFileSync(m.file!, JSON.stringify(r.profile));
+      profiler!.disconnect();
+      profiler = undefined;
+      process.send!({ ok: !err });
+    });
   }
 });
 process.on('SIGTERM', () => void k.stop().then(() => process.exit(0)));
@@ -113,6 +135,8 @@ function startDiagnostics(file: string, dataDir: string): void {
   }).observe({ entryTypes: ['gc'] });
   const sql = timeStatements();
   let elu = performance.eventLoopUtilization();
+  let usage = process.resourceUsage();
+  let threads = threadTicks();
   const size = (f: string) => (fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0) / 2 ** 20;
   setInterval(() => {
     const now = performance.eventLoopUtilization();
@@ -125,6 +149,10 @@ function startDiagnostics(file: string, dataDir: string): void {
       delayMs: { p50: q(50), p99: q(99), p999: q(99.9), max: delay.max / 1e6 },
       gc: Object.fromEntries([...gc].map(([k2, g]) => [k2, { ...g, ms: +g.ms.toFixed(1), max: +g.max.toFixed(1) }])),
       heapMb: +(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1),
+      newSpaceMb: +((v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20).toFixed(1),
+      // Page faults and context switches (involuntary: the kernel took the core away) and each thread's CPU.
+      usage: usageDelta(usage, (usage = process.resourceUsage())),
+      threadCpuMs: tickDelta(threads, (threads = threadTicks())),
       rssMb: +(process.memoryUsage().rss / 2 ** 20).toFixed(1),
       dbMb: +size(`${dataDir}/keyless.db`).toFixed(1),
       walMb: +size(`${dataDir}/keyless.db-wal`).toFixed(1),
@@ -141,6 +169,29 @@ function startDiagnostics(file: string, dataDir: string): void {
     delay.reset();
     gc.clear();
   }, 60_000).unref();
+}
+
+function usageDelta(a: NodeJS.ResourceUsage, b: NodeJS.ResourceUsage): Record<string, number> {
+  const keys = ['minorPageFault', 'majorPageFault', 'voluntaryContextSwitches', 'involuntaryContextSwitches', 'userCPUTime', 'systemCPUTime'] as const;
+  return Object.fromEntries(keys.map((k2) => [k2, b[k2] - a[k2]]));
+}
+
+/** CPU ticks (user + system) of each of this process's threads, from /proc (Linux). */
+function threadTicks(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // Node 20 names every thread "node": the main thread is the one whose id is the process's.
+    const name = tid === String(process.pid) ? 'main' : `thread ${tid}`;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(name, (out.get(name) ?? 0) + Number(f[11]) + Number(f[12]));
+  }
+  return out;
+}
+
+function tickDelta(a: Map<string, number>, b: Map<string, number>): Record<string, number> {
+  // Ticks are 10 ms (USER_HZ 100).
+  return Object.fromEntries([...b].map(([n, t]) => [n, 10 * (t - (a.get(n) ?? 0))]).filter(([, ms]) => (ms as number) > 0));
 }
 
 /** Wraps better-sqlite3's Statement methods to time every statement by SQL text (the diagnostics above). */

@@ -1,0 +1,97 @@
+/**
+ * Soak diagnosis (issue 9): is a soaked server's slower tail the process's age or the store's size? The soak takes
+ * 38 minutes to say "slower than fresh"; this says it in ~17, and takes the two apart.
+ *
+ *   npx tsx bench/soak-age.ts [options]
+ *     --grow-minutes N     grow one Keyless closed loop (autocannon, the soak's mix, 6 + 2 connections) for N minutes
+ *                          (default 7: about as many writes as the 30-minute soak makes at its open-loop rate)
+ *     --reopen             then stop it and start a new process on its store: the store's size without the age
+ *     --read-only          grow with the mix's GETs only: the age without writes (the store stays small)
+ *     --rate R             the comparison's rate, req/s, shared between the two servers (default 368)
+ *     --minutes M          the comparison's measured minutes (default 5, after 90 s of warm-up)
+ *     --profile-minute K   CPU-profile both servers during minute K (bench/soak-age-{grown,fresh}.cpuprofile)
+ *     --diag               BENCH_DIAG for both, one JSON line a minute each (bench/soak-age-{grown,fresh}.jsonl)
+ *
+ * Then the grown server and a fresh one (empty store, its own process) are loaded at the same time, their requests
+ * interleaved in one open-loop schedule, as in the soak's control (bench/soak.ts), and the p99 of each server's
+ * requests pooled over the minutes is compared. Prints only; findings go to bench/NOTES.md by hand.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ask, benchTlsDir, fmt, load, numArg, startFixture, type Started } from './lib.js';
+import { OpenLoop, quantiles, type Target } from './open-loop.js';
+import { CONTROL_WARMUP_SECONDS, interleave, mixOf, pooledQuantiles } from './soak.js';
+
+const FIXTURE = 'bench/servers/keyless-data.ts';
+const argv = process.argv;
+const growMinutes = numArg('grow-minutes', 7);
+const reopen = argv.includes('--reopen');
+const readOnly = argv.includes('--read-only');
+const rate = numArg('rate', 368);
+const minutes = numArg('minutes', 5);
+const profileMinute = numArg('profile-minute', 0);
+const diag = argv.includes('--diag');
+
+const say = (s: string) => process.stderr.write(`${s}\n`);
+// The diagnostics append; a new run starts them afresh.
+for (const label of ['grown', 'fresh']) fs.rmSync(`bench/soak-age-${label}.jsonl`, { force: true });
+const tls = await benchTlsDir();
+const ca = fs.readFileSync(`${tls.dir}/ca.crt`);
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyless-soak-age-'));
+const started: Started[] = [];
+const start = async (label: 'grown' | 'fresh', env: Record<string, string>): Promise<Started> => {
+  const s = await startFixture(FIXTURE, { KEYLESS_BENCH_TLS_DIR: tls.dir, ...env, ...(diag ? { BENCH_DIAG: `bench/soak-age-${label}.jsonl` } : {}) }, { ipc: true });
+  started.push(s);
+  return s;
+};
+const client = new OpenLoop({ ca });
+try {
+  let grown = await start('grown', { KEYLESS_BENCH_DATA_DIR: dataDir });
+  const origin = `https://127.0.0.1:${grown.info.port}`;
+  const mix = mixOf(grown.info, ca);
+  const ac = (t: Target) => ({ method: t.method as 'GET', path: t.path, headers: t.headers, ...(t.body === undefined ? {} : { body: t.body.toString() }) });
+  for (let m = 1; m <= growMinutes; m++) {
+    const ts = (await mix(m)).filter((t) => !readOnly || t.method === 'GET');
+    const [data, imds] = await Promise.all([
+      load({ url: origin, connections: 6, duration: 60, requests: ts.filter((t) => t.origin === origin).map(ac) }),
+      load({ url: grown.info.imds, connections: 2, duration: 60, requests: ts.filter((t) => t.origin !== origin).map(ac) }),
+    ]);
+    if (data.non2xx + data.errors + imds.non2xx + imds.errors > 0) throw new Error(`grow minute ${m}: failed requests`);
+    say(`grow ${m}/${growMinutes}: ${fmt(data.rps + imds.rps)} req/s, store ${fmt(fs.statSync(path.join(dataDir, 'keyless.db')).size / 2 ** 20)} MB`);
+  }
+  if (reopen) {
+    await grown.stop();
+    started.splice(started.indexOf(grown), 1);
+    grown = await start('grown', { KEYLESS_BENCH_DATA_DIR: dataDir });
+  }
+  const fresh = await start('fresh', {});
+  const servers = [
+    { label: 'grown', s: grown, targets: mixOf(grown.info, ca) },
+    { label: 'fresh', s: fresh, targets: mixOf(fresh.info, ca) },
+  ];
+  const both = async (m: number) => Promise.all(servers.map(async (x) => ({ label: x.label, targets: await x.targets(m) })));
+  await client.run(interleave(await both(0)), rate, CONTROL_WARMUP_SECONDS * 1000);
+  const pooled = new Map<string, Float64Array[]>(servers.map((x) => [x.label, []]));
+  for (let m = 1; m <= minutes; m++) {
+    const profile = m === profileMinute;
+    if (profile) await Promise.all(servers.map((x) => ask(x.s.child, { op: 'profile-start' })));
+    const w = await client.run(interleave(await both(m)), rate, 60_000);
+    if (profile) await Promise.all(servers.map((x) => ask(x.s.child, { op: 'profile-stop', file: `bench/soak-age-${x.label}.cpuprofile` })));
+    if (w.non2xx || w.errors) throw new Error(`minute ${m}: ${w.non2xx} non-2xx, ${w.errors} errors; ${w.failures.join(' | ')}`);
+    for (const x of servers) {
+      const g = w.byGroup.get(x.label)!;
+      pooled.get(x.label)!.push(g.latency);
+      const q = quantiles(g.latency);
+      say(`minute ${m}/${minutes}, ${x.label}: p50 ${fmt(q.p50, 2)} / p99 ${fmt(q.p99, 2)} / p99.9 ${fmt(q.p999, 2)} ms`);
+    }
+  }
+  const [pg, pf] = servers.map((x) => pooledQuantiles(pooled.get(x.label)!).p99) as [number, number];
+  const what = reopen ? 'reopened store' : readOnly ? 'aged without writes' : 'aged with its store';
+  process.stdout.write(`pooled p99 over ${minutes} minutes at ${fmt(rate)} req/s: grown (${what}) ${fmt(pg, 3)} ms, fresh ${fmt(pf, 3)} ms: ${fmt((100 * (pg - pf)) / pf, 1)} %\n`);
+} finally {
+  client.close();
+  for (const s of started) await s.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  tls.dispose();
+}
