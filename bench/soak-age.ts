@@ -5,6 +5,7 @@
  *   npx tsx bench/soak-age.ts [options]
  *     --grow-minutes N     grow one Keyless closed loop (autocannon, the soak's mix, 6 + 2 connections) for N minutes
  *                          (default 7: about as many writes as the 30-minute soak makes at its open-loop rate)
+ *     --grow-rate R        grow open loop at R req/s instead (the control's own client and request shapes, no autocannon)
  *     --reopen             then stop it and start a new process on its store: the store's size without the age
  *     --read-only          grow with the mix's GETs only: the age without writes (the store stays small)
  *     --rate R             the comparison's rate, req/s, shared between the two servers (default 368)
@@ -26,6 +27,7 @@ import { CONTROL_WARMUP_SECONDS, interleave, mixOf, pooledQuantiles } from './so
 const FIXTURE = 'bench/servers/keyless-data.ts';
 const argv = process.argv;
 const growMinutes = numArg('grow-minutes', 7);
+const growRate = numArg('grow-rate', 0);
 const reopen = argv.includes('--reopen');
 const readOnly = argv.includes('--read-only');
 const rate = numArg('rate', 368);
@@ -53,6 +55,12 @@ try {
   const ac = (t: Target) => ({ method: t.method as 'GET', path: t.path, headers: t.headers, ...(t.body === undefined ? {} : { body: t.body.toString() }) });
   for (let m = 1; m <= growMinutes; m++) {
     const ts = (await mix(m)).filter((t) => !readOnly || t.method === 'GET');
+    if (growRate > 0) {
+      const w = await client.run(ts, growRate, 60_000);
+      if (w.non2xx || w.errors) throw new Error(`grow minute ${m}: ${w.non2xx} non-2xx, ${w.errors} errors; ${w.failures.join(' | ')}`);
+      say(`grow ${m}/${growMinutes}: ${fmt(w.achievedRate)} req/s open loop, p99 ${fmt(quantiles(w.latency).p99, 2)} ms, store ${fmt(fs.statSync(path.join(dataDir, 'keyless.db')).size / 2 ** 20)} MB`);
+      continue;
+    }
     const [data, imds] = await Promise.all([
       load({ url: origin, connections: 6, duration: 60, requests: ts.filter((t) => t.origin === origin).map(ac) }),
       load({ url: grown.info.imds, connections: 2, duration: 60, requests: ts.filter((t) => t.origin !== origin).map(ac) }),
