@@ -101,8 +101,8 @@ export function parseProcStatTicks(stat: string): number {
 }
 
 let clockTicks: number | undefined;
-/** CPU time (user + system) a process has used, in microseconds (Linux /proc). */
-export function cpuMicros(pid: number): number {
+/** CPU time (user + system) from a /proc stat file (a process's or one thread's), in microseconds (Linux). */
+export function statCpuMicros(statFile: string): number {
   clockTicks ??= (() => {
     try {
       return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -110,7 +110,12 @@ export function cpuMicros(pid: number): number {
       return 100;
     }
   })();
-  return (parseProcStatTicks(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1e6) / clockTicks;
+  return (parseProcStatTicks(fs.readFileSync(statFile, 'utf8')) * 1e6) / clockTicks;
+}
+
+/** CPU time (user + system) a process has used, in microseconds (Linux /proc). */
+export function cpuMicros(pid: number): number {
+  return statCpuMicros(`/proc/${pid}/stat`);
 }
 
 export interface Target {

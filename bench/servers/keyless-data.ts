@@ -12,12 +12,13 @@
  * the account) and app `bench-writer` (Key Vault Secrets Officer), each with a token obtained once.
  */
 import fs from 'node:fs';
-import inspector from 'node:inspector';
+import inspector from 'node:inspector/promises';
 import v8 from 'node:v8';
 import BetterSqlite3 from 'better-sqlite3';
 import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import { startKeyless } from '../../src/index.js';
 import { request, type Reply } from '../lib.js';
+import { statCpuMicros } from '../open-loop.js';
 import { sharedKeyHeaders } from '../shared-key.js';
 
 const env = process.env;
@@ -98,18 +99,27 @@ process.on('message', (m: { op?: string; file?: string }) => {
     process.send!({ heapMb: process.memoryUsage().heapUsed / 2 ** 20 });
   } else if (m.op === 'profile-start') {
     // A CPU profile of a chosen window only (--cpu-prof would take the whole life, warm-up and soak included).
-    profiler = new inspector.Session();
-    profiler.connect();
-    profiler.post('Profiler.enable', () =>
-      profiler!.post('Profiler.setSamplingInterval', { interval: 250 }, () => profiler!.post('Profiler.start', () => process.send!({ ok: true }))),
+    void (async () => {
+      profiler = new inspector.Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 250 });
+      await profiler.post('Profiler.start');
+    })().then(
+      () => process.send!({ ok: true }),
+      () => process.send!({ ok: false }),
     );
   } else if (m.op === 'profile-stop' && profiler) {
-    profiler.post('Profiler.stop', (err, r) => {
-      if (!err) fs.writeFileSync(m.file!, JSON.stringify(r.profile));
-      profiler!.disconnect();
-      profiler = undefined;
-      process.send!({ ok: !err });
-    });
+    const session = profiler;
+    profiler = undefined;
+    void session
+      .post('Profiler.stop')
+      .then(({ profile }) => fs.writeFileSync(m.file!, JSON.stringify(profile)))
+      .then(
+        () => process.send!({ ok: true }),
+        () => process.send!({ ok: false }),
+      )
+      .finally(() => session.disconnect());
   }
 });
 process.on('SIGTERM', () => void k.stop().then(() => process.exit(0)));
@@ -136,7 +146,7 @@ function startDiagnostics(file: string, dataDir: string): void {
   const sql = timeStatements();
   let elu = performance.eventLoopUtilization();
   let usage = process.resourceUsage();
-  let threads = threadTicks();
+  let threads = threadCpuMs();
   const size = (f: string) => (fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0) / 2 ** 20;
   setInterval(() => {
     const now = performance.eventLoopUtilization();
@@ -152,7 +162,7 @@ function startDiagnostics(file: string, dataDir: string): void {
       newSpaceMb: +((v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20).toFixed(1),
       // Page faults and context switches (involuntary: the kernel took the core away) and each thread's CPU.
       usage: usageDelta(usage, (usage = process.resourceUsage())),
-      threadCpuMs: tickDelta(threads, (threads = threadTicks())),
+      threadCpuMs: cpuDelta(threads, (threads = threadCpuMs())),
       rssMb: +(process.memoryUsage().rss / 2 ** 20).toFixed(1),
       dbMb: +size(`${dataDir}/keyless.db`).toFixed(1),
       walMb: +size(`${dataDir}/keyless.db-wal`).toFixed(1),
@@ -176,22 +186,15 @@ function usageDelta(a: NodeJS.ResourceUsage, b: NodeJS.ResourceUsage): Record<st
   return Object.fromEntries(keys.map((k2) => [k2, b[k2] - a[k2]]));
 }
 
-/** CPU ticks (user + system) of each of this process's threads, from /proc (Linux). */
-function threadTicks(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of fs.readdirSync('/proc/self/task')) {
-    const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    // Node 20 names every thread "node": the main thread is the one whose id is the process's.
-    const name = tid === String(process.pid) ? 'main' : `thread ${tid}`;
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(name, (out.get(name) ?? 0) + Number(f[11]) + Number(f[12]));
-  }
-  return out;
+/** CPU time (user + system, ms) of each of this process's threads, from /proc (Linux). */
+function threadCpuMs(): Map<string, number> {
+  // Node 20 names every thread "node": the main thread is the one whose id is the process's.
+  return new Map(fs.readdirSync('/proc/self/task').map((tid) => [tid === String(process.pid) ? 'main' : `thread ${tid}`, statCpuMicros(`/proc/self/task/${tid}/stat`) / 1000]));
 }
 
-function tickDelta(a: Map<string, number>, b: Map<string, number>): Record<string, number> {
-  // Ticks are 10 ms (USER_HZ 100).
-  return Object.fromEntries([...b].map(([n, t]) => [n, 10 * (t - (a.get(n) ?? 0))]).filter(([, ms]) => (ms as number) > 0));
+/** Each thread's CPU since `a`, ms, threads that used none left out. */
+function cpuDelta(a: Map<string, number>, b: Map<string, number>): Record<string, number> {
+  return Object.fromEntries([...b].map(([n, ms]) => [n, ms - (a.get(n) ?? 0)] as const).filter(([, ms]) => ms > 0));
 }
 
 /** Wraps better-sqlite3's Statement methods to time every statement by SQL text (the diagnostics above). */
