@@ -20,9 +20,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ask, benchTlsDir, fmt, load, numArg, startFixture, type Started } from './lib.js';
-import { OpenLoop, quantiles, type Target } from './open-loop.js';
-import { CONTROL_WARMUP_SECONDS, interleave, mixOf, pooledQuantiles } from './soak.js';
+import { ask, benchTlsDir, fmt, numArg, startFixture, type Started } from './lib.js';
+import { OpenLoop, quantiles } from './open-loop.js';
+import { closedLoopMix, CONTROL_WARMUP_SECONDS, failOnErrors, failOnWindowErrors, interleave, mixOf, pooledQuantiles } from './soak.js';
 
 const FIXTURE = 'bench/servers/keyless-data.ts';
 const argv = process.argv;
@@ -50,23 +50,20 @@ const start = async (label: 'grown' | 'fresh', env: Record<string, string>): Pro
 const client = new OpenLoop({ ca });
 try {
   let grown = await start('grown', { KEYLESS_BENCH_DATA_DIR: dataDir });
-  const origin = `https://127.0.0.1:${grown.info.port}`;
   const mix = mixOf(grown.info, ca);
-  const ac = (t: Target) => ({ method: t.method as 'GET', path: t.path, headers: t.headers, ...(t.body === undefined ? {} : { body: t.body.toString() }) });
+  const storeMb = () => fmt(fs.statSync(path.join(dataDir, 'keyless.db')).size / 2 ** 20);
   for (let m = 1; m <= growMinutes; m++) {
     const ts = (await mix(m)).filter((t) => !readOnly || t.method === 'GET');
     if (growRate > 0) {
       const w = await client.run(ts, growRate, 60_000);
-      if (w.non2xx || w.errors) throw new Error(`grow minute ${m}: ${w.non2xx} non-2xx, ${w.errors} errors; ${w.failures.join(' | ')}`);
-      say(`grow ${m}/${growMinutes}: ${fmt(w.achievedRate)} req/s open loop, p99 ${fmt(quantiles(w.latency).p99, 2)} ms, store ${fmt(fs.statSync(path.join(dataDir, 'keyless.db')).size / 2 ** 20)} MB`);
-      continue;
+      failOnWindowErrors(`grow minute ${m}`, w);
+      say(`grow ${m}/${growMinutes}: ${fmt(w.achievedRate)} req/s open loop, p99 ${fmt(quantiles(w.latency).p99, 2)} ms, store ${storeMb()} MB`);
+    } else {
+      const { mixed, imds } = await closedLoopMix(ts, `https://127.0.0.1:${grown.info.port}`, grown.info.imds, 60);
+      failOnErrors(`grow minute ${m} (mixed)`, mixed);
+      failOnErrors(`grow minute ${m} (IMDS)`, imds);
+      say(`grow ${m}/${growMinutes}: ${fmt(mixed.rps + imds.rps)} req/s closed loop, store ${storeMb()} MB`);
     }
-    const [data, imds] = await Promise.all([
-      load({ url: origin, connections: 6, duration: 60, requests: ts.filter((t) => t.origin === origin).map(ac) }),
-      load({ url: grown.info.imds, connections: 2, duration: 60, requests: ts.filter((t) => t.origin !== origin).map(ac) }),
-    ]);
-    if (data.non2xx + data.errors + imds.non2xx + imds.errors > 0) throw new Error(`grow minute ${m}: failed requests`);
-    say(`grow ${m}/${growMinutes}: ${fmt(data.rps + imds.rps)} req/s, store ${fmt(fs.statSync(path.join(dataDir, 'keyless.db')).size / 2 ** 20)} MB`);
   }
   if (reopen) {
     await grown.stop();
@@ -86,7 +83,7 @@ try {
     if (profile) await Promise.all(servers.map((x) => ask(x.s.child, { op: 'profile-start' })));
     const w = await client.run(interleave(await both(m)), rate, 60_000);
     if (profile) await Promise.all(servers.map((x) => ask(x.s.child, { op: 'profile-stop', file: `bench/soak-age-${x.label}.cpuprofile` })));
-    if (w.non2xx || w.errors) throw new Error(`minute ${m}: ${w.non2xx} non-2xx, ${w.errors} errors; ${w.failures.join(' | ')}`);
+    failOnWindowErrors(`minute ${m}`, w);
     for (const x of servers) {
       const g = w.byGroup.get(x.label)!;
       pooled.get(x.label)!.push(g.latency);

@@ -227,6 +227,16 @@ interface Server {
   targets: Target[];
 }
 
+/** The mix closed loop (autocannon): its data-plane requests on 6 connections, its IMDS ones on 2, at once. */
+export async function closedLoopMix(targets: readonly Target[], dataOrigin: string, imdsOrigin: string, seconds: number): Promise<{ mixed: LoadResult; imds: LoadResult }> {
+  const ac = (t: Target): autocannon.Request => ({ method: t.method as autocannon.Request['method'], path: t.path, headers: t.headers, ...(t.body === undefined ? {} : { body: t.body.toString() }) });
+  const [mixed, imds] = await Promise.all([
+    load({ url: dataOrigin, connections: 6, duration: seconds, requests: targets.filter((t) => t.origin === dataOrigin).map(ac) }),
+    load({ url: imdsOrigin, connections: 2, duration: seconds, requests: targets.filter((t) => t.origin !== dataOrigin).map(ac) }),
+  ]);
+  return { mixed, imds };
+}
+
 /** The servers' targets alternating, one of each in turn, each tagged with its server as the group. */
 export function interleave(servers: readonly { label: string; targets: readonly Target[] }[]): Target[] {
   const out: Target[] = [];
@@ -309,12 +319,7 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
       rate = opts.rate;
       process.stderr.write(`soak: rate ${fmt(rate)} req/s (--rate)\n`);
     } else {
-      const ts = await targets(0);
-      const ac = (t: Target): autocannon.Request => ({ method: t.method as autocannon.Request['method'], path: t.path, headers: t.headers, ...(t.body === undefined ? {} : { body: t.body.toString() }) });
-      const [mixed, imds] = await Promise.all([
-        load({ url: dataOrigin, connections: 6, duration: CALIBRATION_SECONDS, requests: ts.filter((t) => t.origin === dataOrigin).map(ac) }),
-        load({ url: i.imds, connections: 2, duration: CALIBRATION_SECONDS, requests: ts.filter((t) => t.origin !== dataOrigin).map(ac) }),
-      ]);
+      const { mixed, imds } = await closedLoopMix(await targets(0), dataOrigin, i.imds, CALIBRATION_SECONDS);
       failOnErrors('calibration (mixed)', mixed);
       failOnErrors('calibration (IMDS)', imds);
       calibration = { mixed, imds };
@@ -448,11 +453,11 @@ export function controlLines(v: Verdict, control: ControlRows): string[] {
   ];
 }
 
-function failOnErrors(what: string, r: LoadResult): void {
+export function failOnErrors(what: string, r: LoadResult): void {
   if (r.non2xx || r.errors) throw new Error(`${what}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
 }
 
-function failOnWindowErrors(what: string, w: WindowResult): void {
+export function failOnWindowErrors(what: string, w: WindowResult): void {
   if (w.non2xx || w.errors) throw new Error(`${what}: ${w.non2xx} non-2xx answers, ${w.errors} errors, of ${w.scheduled}; first: ${w.failures.join(' | ')}`);
 }
 
