@@ -11,6 +11,7 @@
  * and a 4 KiB blob; app `bench-reader` (Key Vault Secrets User on the vault, Storage Blob Data Contributor on
  * the account) and app `bench-writer` (Key Vault Secrets Officer), each with a token obtained once.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import inspector from 'node:inspector/promises';
 import v8 from 'node:v8';
@@ -97,6 +98,8 @@ process.on('message', (m: { op?: string; file?: string }) => {
   if (m.op === 'gc') {
     globalThis.gc?.();
     process.send!({ heapMb: process.memoryUsage().heapUsed / 2 ** 20 });
+  } else if (m.op === 'micro') {
+    process.send!(microBench());
   } else if (m.op === 'profile-start') {
     // A CPU profile of a chosen window only (--cpu-prof would take the whole life, warm-up and soak included).
     void (async () => {
@@ -179,6 +182,43 @@ function startDiagnostics(file: string, dataDir: string): void {
     delay.reset();
     gc.clear();
   }, 60_000).unref();
+}
+
+/**
+ * The same fixed work in any process, code that no request runs: if an aged process does it slower too, what aged is
+ * the process (its heaps, its allocator), not the request handlers' compiled code. Median ns per op of 7 batches.
+ */
+function microBench(): Record<string, number> {
+  const doc = { id: '/subscriptions/x/resourceGroups/y', tags: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, `value-${i}`])), n: [1, 2, 3] };
+  const key = Buffer.alloc(32, 7);
+  const kb = Buffer.alloc(1024, 'x');
+  const db = new BetterSqlite3(':memory:');
+  db.exec('create table t (k text primary key, v text)');
+  const ins = db.prepare('insert into t values (?, ?)');
+  for (let i = 0; i < 1000; i++) ins.run(`key-${i}`, 'v'.repeat(200));
+  const sel = db.prepare('select v from t where k = ?');
+  const cases: Record<string, [number, (i: number) => unknown]> = {
+    json: [2000, () => JSON.parse(JSON.stringify(doc))],
+    hmac: [5000, () => crypto.createHmac('sha256', key).update(kb).digest()],
+    sqlite: [20000, (i) => sel.get(`key-${i % 1000}`)],
+    alloc: [200, () => {
+      const m = new Map<string, { a: number; b: string }>();
+      for (let j = 0; j < 500; j++) m.set(`k${j}`, { a: j, b: 'x' });
+      return m.size;
+    }],
+  };
+  const out: Record<string, number> = {};
+  for (const [name, [n, f]] of Object.entries(cases)) {
+    const runs: number[] = [];
+    for (let b = 0; b < 7; b++) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) f(i);
+      runs.push(Number(process.hrtime.bigint() - t0) / n);
+    }
+    out[name] = runs.sort((a, b) => a - b)[3]!;
+  }
+  db.close();
+  return out;
 }
 
 function usageDelta(a: NodeJS.ResourceUsage, b: NodeJS.ResourceUsage): Record<string, number> {
