@@ -42,14 +42,15 @@ export const END_MINUTES = 3;
  * leaves the server well below saturation, and ~450 req/s is still ~27k requests a minute, enough for an exact p99.9.
  */
 export const RATE_FRACTION = 0.2;
-const CALIBRATION_SECONDS = 15;
+export const CALIBRATION_SECONDS = 15;
 /**
  * The control: the shared machine's speed drifts by 15–40 % within an hour (bare node:http read 31k–43k req/s in
  * one afternoon), so a p99 that grows from the start of a 30-minute run to its end says nothing by itself about the
  * server. Right after the soak a fresh Keyless (empty store, its own process) gets the same mix *at the same
  * time* as the soaked one: one open-loop schedule at the soak's rate interleaves their requests (soaked, fresh,
  * soaked, …), half each, so a stall of the machine lands on both and the machine carries the soak's load, no more.
- * The p99 of each server's requests pooled over CONTROL_MINUTES is compared. (Until the ninth round the two took
+ * The p99 of each server's requests pooled over CONTROL_MINUTES is compared. The fresh server first gets the same
+ * closed-loop calibration as the soaked one, so that the two differ by the soak alone. (Until the ninth round the two took
  * turns a minute each, three pairs: an A/A run of that read two identical servers 14.9 % apart, because one
  * minute's p99 here swings 2–3× with the machine. Both servers at the full rate, twice the soak's load, stalled
  * the first control minute of two A/A runs for seconds: on two cores a backlog there feeds itself with new TLS
@@ -126,6 +127,8 @@ export interface ControlRows {
   pooledP99ms: { soaked: number; fresh: number };
   /** How long the fresh server was warmed before the first measured minute. */
   warmupSeconds?: number;
+  /** The closed-loop calibration the fresh server was given too (absent with `--rate`: neither had one). */
+  calibrationSeconds?: number;
 }
 
 /**
@@ -342,6 +345,14 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
       fresh = await startFixture('bench/servers/keyless-data.ts', { KEYLESS_BENCH_TLS_DIR: tls.dir });
       const freshPid = fresh.info.pid as number;
       const freshTargets = mixOf(fresh.info, ca);
+      // The same history as the soaked server's, but for the soak itself: a saturating phase leaves a server's tail
+      // lastingly slower (bench/NOTES.md, eleventh round), and a fresh server spared it would credit that to the soak.
+      if (calibration) {
+        const c = await closedLoopMix(await freshTargets(0), `https://127.0.0.1:${fresh.info.port}`, fresh.info.imds, CALIBRATION_SECONDS);
+        failOnErrors('control calibration (mixed)', c.mixed);
+        failOnErrors('control calibration (IMDS)', c.imds);
+        control.calibrationSeconds = CALIBRATION_SECONDS;
+      }
       const both = async (m: number): Promise<Server[]> => [
         { label: 'soaked', pid, targets: await targets(m) },
         { label: 'fresh', pid: freshPid, targets: await freshTargets(m) },
@@ -439,7 +450,7 @@ export function controlLines(v: Verdict, control: ControlRows): string[] {
     `| ${r.minute} | ${who} | ${fmt(r.rssMb, 1)} | ${fmt(r.p50ms, 3)} | ${fmt(r.p99ms, 3)} | ${fmt(r.p999ms, 3)} | ${fmt(r.cpuUsPerReq, 1)} | ${fmt(r.cpuPct)} |`;
   const all = [...control.soaked.map((r) => ['soaked', r] as const), ...control.fresh.map((r) => ['fresh', r] as const)].sort((a, b) => a[1].minute - b[1].minute);
   return [
-    `Control, right after the soak: a fresh Keyless (empty store) warmed ${control.warmupSeconds ?? CONTROL_WARMUP_SECONDS} s, then ${c.minutes} minutes with both loaded at the same time, their requests interleaved in one schedule at the soak's rate (half each):`,
+    `Control, right after the soak: a fresh Keyless (empty store)${control.calibrationSeconds ? ` given the soaked one's ${control.calibrationSeconds} s closed-loop calibration,` : ''} warmed ${control.warmupSeconds ?? CONTROL_WARMUP_SECONDS} s, then ${c.minutes} minutes with both loaded at the same time, their requests interleaved in one schedule at the soak's rate (half each):`,
     '',
     '| minute | server | RSS MB | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | server CPU % |',
     '|---:|---|---:|---:|---:|---:|---:|---:|',

@@ -69,6 +69,9 @@ describe('soak criterion with the fresh-server control', () => {
     expect(v.control!.minutes).toBe(5);
     expect(v.ok).toBe(true);
     expect(controlLines(v, same).join('\n')).toMatch(/\*\*p99 3\.000 → 3\.000 ms \(\+0\.0 %\)\*\*/);
+    // The fresh server's calibration, when it had one, is said: it is what makes the two differ by the soak alone.
+    expect(controlLines(v, same).join('\n')).not.toMatch(/calibration/);
+    expect(controlLines(v, { ...same, calibrationSeconds: 15 }).join('\n')).toMatch(/fresh Keyless \(empty store\) given the soaked one's 15 s closed-loop calibration, warmed/);
     // A soaked server slower than the fresh one at the same time fails, whatever the raw growth says.
     const worse = { ...same, pooledP99ms: { soaked: 3.31, fresh: 3.0 } };
     expect(judge(rows, worse).ok).toBe(false);
