@@ -177,7 +177,7 @@ export function judge(rows: readonly MinuteRow[], control?: ControlRows, limit =
 
 export const CRITERION =
   `RSS: median of minutes ${BASELINE_MINUTES[0]}–${BASELINE_MINUTES[1]} → median of the last ${END_MINUTES}, at most +${100 * GROWTH_LIMIT} %; ` +
-  `p99: the soaked server against a fresh one (empty store, warmed ${CONTROL_WARMUP_SECONDS} s) loaded at the same time right after the soak, their requests interleaved in one schedule ` +
+  `p99: the soaked server against a fresh one (empty store, given the same calibration, warmed ${CONTROL_WARMUP_SECONDS} s) loaded at the same time right after the soak, their requests interleaved in one schedule ` +
   `at the soak's rate (half each), for ${CONTROL_MINUTES} minutes; the p99 of each server's requests pooled over those minutes, at most +${100 * GROWTH_LIMIT} % ` +
   `(the raw minutes ${BASELINE_MINUTES[0]}–${BASELINE_MINUTES[1]} → last-${END_MINUTES} p99 growth and CPU per request shown, not judged: they include the shared machine's drift)`;
 
