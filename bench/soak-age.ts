@@ -25,7 +25,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ask, benchTlsDir, fmt, numArg, startFixture, type Started } from './lib.js';
-import { OpenLoop, quantiles } from './open-loop.js';
+import { OpenLoop, quantiles, type Target } from './open-loop.js';
 import { CALIBRATION_SECONDS, closedLoopMix, CONTROL_WARMUP_SECONDS, failOnErrors, failOnWindowErrors, interleave, mixOf, pooledQuantiles } from './soak.js';
 
 const FIXTURE = 'bench/servers/keyless-data.ts';
@@ -122,7 +122,7 @@ try {
  * requests interleaved), each request type's median service time compared; and the fixture's micro benchmark run in
  * each process in turn, five times.
  */
-async function probeBoth(servers: { label: string; s: Started }[], both: (m: number) => Promise<{ label: string; targets: import('./open-loop.js').Target[] }[]>): Promise<void> {
+async function probeBoth(servers: { label: string; s: Started }[], both: (m: number) => Promise<{ label: string; targets: Target[] }[]>): Promise<void> {
   const med = new Map<string, number[]>();
   for (let r = 0; r < 3; r++) {
     const w = await client.run(interleave(await both(r)), 40, 60_000);

@@ -345,8 +345,9 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
       fresh = await startFixture('bench/servers/keyless-data.ts', { KEYLESS_BENCH_TLS_DIR: tls.dir });
       const freshPid = fresh.info.pid as number;
       const freshTargets = mixOf(fresh.info, ca);
-      // The same history as the soaked server's, but for the soak itself: a saturating phase leaves a server's tail
-      // lastingly slower (bench/NOTES.md, eleventh round), and a fresh server spared it would credit that to the soak.
+      // The same history as the soaked server's, but for the soak itself. Minutes of saturation leave a server's tail
+      // lastingly slower (bench/NOTES.md, eleventh round); the calibration's 15 s did not measurably, but a fresh
+      // server spared them would credit any such effect to the soak.
       if (calibration) {
         const c = await closedLoopMix(await freshTargets(0), `https://127.0.0.1:${fresh.info.port}`, fresh.info.imds, CALIBRATION_SECONDS);
         failOnErrors('control calibration (mixed)', c.mixed);
