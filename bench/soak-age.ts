@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ask, benchTlsDir, fmt, numArg, startFixture, type Started } from './lib.js';
 import { OpenLoop, quantiles, type Target } from './open-loop.js';
-import { CALIBRATION_SECONDS, closedLoopMix, CONTROL_WARMUP_SECONDS, failOnErrors, failOnWindowErrors, interleave, mixOf, pooledQuantiles } from './soak.js';
+import { CALIBRATION_SECONDS, closedLoopMix, CONTROL_WARMUP_SECONDS, failOnWindowErrors, interleave, mixOf, pooledQuantiles } from './soak.js';
 
 const FIXTURE = 'bench/servers/keyless-data.ts';
 const argv = process.argv;
@@ -59,9 +59,7 @@ try {
   let grown = await start('grown', { KEYLESS_BENCH_DATA_DIR: dataDir });
   const mix = mixOf(grown.info, ca);
   const saturate = async (s: Started, targets: ReturnType<typeof mixOf>) => {
-    const { mixed, imds } = await closedLoopMix(await targets(0), `https://127.0.0.1:${s.info.port}`, s.info.imds, CALIBRATION_SECONDS);
-    failOnErrors('calibration (mixed)', mixed);
-    failOnErrors('calibration (IMDS)', imds);
+    const { mixed, imds } = await closedLoopMix('calibration', s.info, await targets(0), CALIBRATION_SECONDS);
     say(`calibration: ${fmt(mixed.rps + imds.rps)} req/s closed loop`);
   };
   if (calibrate) await saturate(grown, mix);
@@ -73,9 +71,7 @@ try {
       failOnWindowErrors(`grow minute ${m}`, w);
       say(`grow ${m}/${growMinutes}: ${fmt(w.achievedRate)} req/s open loop, p99 ${fmt(quantiles(w.latency).p99, 2)} ms, store ${storeMb()} MB`);
     } else {
-      const { mixed, imds } = await closedLoopMix(ts, `https://127.0.0.1:${grown.info.port}`, grown.info.imds, 60);
-      failOnErrors(`grow minute ${m} (mixed)`, mixed);
-      failOnErrors(`grow minute ${m} (IMDS)`, imds);
+      const { mixed, imds } = await closedLoopMix(`grow minute ${m}`, grown.info, ts, 60);
       say(`grow ${m}/${growMinutes}: ${fmt(mixed.rps + imds.rps)} req/s closed loop, store ${storeMb()} MB`);
     }
   }
@@ -85,11 +81,11 @@ try {
     grown = await start('grown', { KEYLESS_BENCH_DATA_DIR: dataDir });
   }
   const fresh = await start('fresh', {});
-  if (calibrateFresh) await saturate(fresh, mixOf(fresh.info, ca));
   const servers = [
     { label: 'grown', s: grown, targets: mixOf(grown.info, ca) },
     { label: 'fresh', s: fresh, targets: mixOf(fresh.info, ca) },
   ];
+  if (calibrateFresh) await saturate(fresh, servers[1]!.targets);
   const both = async (m: number) => Promise.all(servers.map(async (x) => ({ label: x.label, targets: await x.targets(m) })));
   await client.run(interleave(await both(0)), rate, CONTROL_WARMUP_SECONDS * 1000);
   if (probe) await probeBoth(servers, both);

@@ -181,6 +181,9 @@ export const CRITERION =
   `at the soak's rate (half each), for ${CONTROL_MINUTES} minutes; the p99 of each server's requests pooled over those minutes, at most +${100 * GROWTH_LIMIT} % ` +
   `(the raw minutes ${BASELINE_MINUTES[0]}–${BASELINE_MINUTES[1]} → last-${END_MINUTES} p99 growth and CPU per request shown, not judged: they include the shared machine's drift)`;
 
+/** Where a fixture's data planes and ARM answer (its `info` line); their Host headers name the service. */
+const dataOriginOf = (info: Record<string, any>): string => `https://127.0.0.1:${info.port}`;
+
 /**
  * The mix, for one fixture: six data-plane requests over HTTPS and two IMDS audiences, in the 3 : 1 proportion the
  * closed-loop soak ran them (6 and 2 connections). Fresh app tokens every minute: they live an hour, and the token
@@ -193,7 +196,7 @@ export function mixOf(i: Record<string, any>, ca: Buffer): (m: number) => Promis
     if (r.status !== 200) throw new Error(`token: ${r.status} ${r.text.slice(0, 200)}`);
     return r.json.access_token;
   };
-  const dataOrigin = `https://127.0.0.1:${i.port}`;
+  const dataOrigin = dataOriginOf(i);
   const blob4k = 'p'.repeat(4096);
   return async (m: number): Promise<Target[]> => {
     const armT = await token(i.admin, i.admin.scope);
@@ -230,13 +233,19 @@ interface Server {
   targets: Target[];
 }
 
-/** The mix closed loop (autocannon): its data-plane requests on 6 connections, its IMDS ones on 2, at once. */
-export async function closedLoopMix(targets: readonly Target[], dataOrigin: string, imdsOrigin: string, seconds: number): Promise<{ mixed: LoadResult; imds: LoadResult }> {
+/**
+ * The mix closed loop (autocannon) against a fixture (its `info` line): the data-plane requests on 6 connections, the
+ * IMDS ones on 2, at once. Any non-2xx answer or error fails `what`.
+ */
+export async function closedLoopMix(what: string, info: Record<string, any>, targets: readonly Target[], seconds: number): Promise<{ mixed: LoadResult; imds: LoadResult }> {
+  const dataOrigin = dataOriginOf(info);
   const ac = (t: Target): autocannon.Request => ({ method: t.method as autocannon.Request['method'], path: t.path, headers: t.headers, ...(t.body === undefined ? {} : { body: t.body.toString() }) });
   const [mixed, imds] = await Promise.all([
     load({ url: dataOrigin, connections: 6, duration: seconds, requests: targets.filter((t) => t.origin === dataOrigin).map(ac) }),
-    load({ url: imdsOrigin, connections: 2, duration: seconds, requests: targets.filter((t) => t.origin !== dataOrigin).map(ac) }),
+    load({ url: info.imds, connections: 2, duration: seconds, requests: targets.filter((t) => t.origin !== dataOrigin).map(ac) }),
   ]);
+  failOnErrors(`${what} (mixed)`, mixed);
+  failOnErrors(`${what} (IMDS)`, imds);
   return { mixed, imds };
 }
 
@@ -272,7 +281,6 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
     const i = keyless.info;
     const pid = i.pid as number;
     const targets = mixOf(i, ca);
-    const dataOrigin = `https://127.0.0.1:${i.port}`;
 
     /**
      * One measured minute: the servers' targets in one schedule at `rate`, their requests interleaved (with two
@@ -322,9 +330,7 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
       rate = opts.rate;
       process.stderr.write(`soak: rate ${fmt(rate)} req/s (--rate)\n`);
     } else {
-      const { mixed, imds } = await closedLoopMix(await targets(0), dataOrigin, i.imds, CALIBRATION_SECONDS);
-      failOnErrors('calibration (mixed)', mixed);
-      failOnErrors('calibration (IMDS)', imds);
+      const { mixed, imds } = await closedLoopMix('calibration', i, await targets(0), CALIBRATION_SECONDS);
       calibration = { mixed, imds };
       rate = Math.round(RATE_FRACTION * (mixed.rps + imds.rps));
       process.stderr.write(`soak: capacity ${fmt(mixed.rps + imds.rps)} req/s closed loop (${fmt(mixed.rps)} mixed + ${fmt(imds.rps)} IMDS); soak rate ${fmt(rate)} req/s (${100 * RATE_FRACTION} %)\n`);
@@ -349,9 +355,7 @@ export async function runSoak(opts: SoakOptions): Promise<{ section: string; ok:
       // lastingly slower (bench/NOTES.md, eleventh round); the calibration's 15 s did not measurably, but a fresh
       // server spared them would credit any such effect to the soak.
       if (calibration) {
-        const c = await closedLoopMix(await freshTargets(0), `https://127.0.0.1:${fresh.info.port}`, fresh.info.imds, CALIBRATION_SECONDS);
-        failOnErrors('control calibration (mixed)', c.mixed);
-        failOnErrors('control calibration (IMDS)', c.imds);
+        await closedLoopMix('control calibration', fresh.info, await freshTargets(0), CALIBRATION_SECONDS);
         control.calibrationSeconds = CALIBRATION_SECONDS;
       }
       const both = async (m: number): Promise<Server[]> => [

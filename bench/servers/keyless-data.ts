@@ -46,7 +46,7 @@ const info: Record<string, unknown> = { port, pid: process.pid, tenantId: k.tena
 if (env['BENCH_SETUP'] !== '0') {
   // A reopened store shows its admin secret only in the file the first start wrote. (A joining replica has neither,
   // and needs neither: it sets nothing up.)
-  const adminSecret = k.admin.clientSecret ?? (JSON.parse(fs.readFileSync(`${k.dataDir}/admin.json`, 'utf8')) as { clientSecret: string }).clientSecret;
+  const adminSecret = k.admin.clientSecret ?? (JSON.parse(fs.readFileSync(k.adminFile, 'utf8')) as { clientSecret: string }).clientSecret;
   const adminArm = await token(k.admin.clientId, adminSecret, `${k.endpoints.armAudience}.default`);
   const armAuth = { authorization: `Bearer ${adminArm}`, 'content-type': 'application/json' };
   const rg = `/subscriptions/${k.subscriptionId}/resourceGroups/bench`;
